@@ -1,0 +1,194 @@
+"""The ``gmg`` command: serve, load, export, check, reindex, and Django's own commands.
+
+Every subcommand that writes goes through the same services as the web and the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmg.settings")
+    import django
+
+    django.setup()
+
+
+def _cli_actor():
+    from gmg.accounts.services import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor.system(f"cli:{user}")
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from gmg.record.bundle import DEFAULT_BUNDLE, BundleError, read_bundle
+    from gmg.record.loader import load_bundle
+
+    _migrate()
+    path = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
+    try:
+        report = load_bundle(read_bundle(path), by=_cli_actor(), replace=args.replace)
+    except BundleError as exc:
+        print(f"gmg load: {path}: nothing was loaded.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {name}" for name, n in sorted(report.counts.items()))
+    print(f"loaded {path.name} (version {report.version}): {counts}")
+    return 0
+
+
+def load_default_if_empty() -> bool:
+    from gmg.record.bundle import DEFAULT_BUNDLE, read_bundle
+    from gmg.record.loader import load_bundle, record_is_empty
+
+    if not record_is_empty():
+        return False
+    load_bundle(read_bundle(DEFAULT_BUNDLE), by=_cli_actor())
+    return True
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import yaml
+
+    from gmg.core.viewer import ANONYMOUS
+    from gmg.record.bundle import DEFAULT_BUNDLE, read_bundle
+    from gmg.record.exporter import csv_tables, export_bundle, write_csv_dir
+
+    version = str(read_bundle(DEFAULT_BUNDLE).get("version", ""))
+    bundle = export_bundle(ANONYMOUS, version=version)
+    out = Path(args.out) if args.out else None
+    if args.format == "csv":
+        if out is None:
+            sys.stdout.write(csv_tables(bundle)["outputs"])
+            return 0
+        written = write_csv_dir(bundle, out)
+        print(f"wrote {len(written)} CSV files to {out}")
+        return 0
+    if args.format == "yaml":
+        text = yaml.safe_dump(bundle, allow_unicode=True, sort_keys=False, width=110)
+    else:
+        text = json.dumps(bundle, ensure_ascii=False, indent=1)
+    if out is None:
+        sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out} ({len(bundle['outputs'])} outputs)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from gmg.record.check import check_record
+
+    findings = check_record()
+    for finding in findings:
+        print(finding)
+    errors = [f for f in findings if f.kind == "error"]
+    conflicts = len(findings) - len(errors)
+    print(f"{conflicts} source conflict(s) kept side by side, {len(errors)} error(s)")
+    return 1 if errors else 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from gmg.repository.search import get_engine, rebuild_index
+
+    count = rebuild_index()
+    print(f"indexed {count} outputs with {get_engine().name}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    _migrate()
+    if load_default_if_empty():
+        print("loaded the GMG record into an empty database")
+    if not settings.WHITENOISE_USE_FINDERS:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    from gunicorn.app.base import BaseApplication
+
+    from gmg.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "sync")
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+            self.cfg.set("timeout", 60)
+
+        def load(self):
+            return application
+
+    print(f"serving on http://{args.host}:{args.port}/ (API at /api/, docs at /api/docs)")
+    Server().run()
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["gmg manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gmg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, load the GMG record if empty, and serve")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("GMG_WORKERS", "2")))
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    load = sub.add_parser("load", help="load a record bundle (default: the shipped GMG record)")
+    load.add_argument("bundle", nargs="?", help="path to a .yaml or .json bundle")
+    load.add_argument("--replace", action="store_true", help="replace the existing record")
+    load.set_defaults(func=cmd_load)
+
+    export = sub.add_parser("export", help="export the public record")
+    export.add_argument("--format", choices=["json", "yaml", "csv"], default="json")
+    export.add_argument("--out", help="file (json, yaml) or directory (csv); default stdout")
+    export.set_defaults(func=cmd_export)
+
+    check = sub.add_parser("check", help="validate the record; list source conflicts and errors")
+    check.set_defaults(func=cmd_check)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the database")
+    reindex.set_defaults(func=cmd_reindex)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_django()
+    if args.command not in ("manage", "serve", "load"):
+        _migrate()
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

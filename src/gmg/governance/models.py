@@ -1,0 +1,78 @@
+"""Chair terms and meetings of a body."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+
+from gmg.core.models import Citation
+from gmg.registry.models import Body, Entity
+
+
+class ChairTerm(models.Model):
+    """A term of the chair of a body: one or more chairs, maybe interim, maybe a theme."""
+
+    key = models.SlugField(unique=True)
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="chair_terms")
+    start = models.CharField(max_length=30)
+    start_date = models.DateField()
+    end = models.CharField(max_length=30)
+    end_date = models.DateField()
+    interim = models.BooleanField(default=False)
+    coordinator = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="coordinated_terms"
+    )
+    theme = models.CharField(max_length=300, blank=True, help_text="Empty when no source states it")
+    chairs = models.ManyToManyField(Entity, through="ChairTermChair", related_name="chair_terms")
+    citations = GenericRelation(Citation)
+
+    class Meta:
+        ordering = ["body", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_date__lte=models.F("end_date")),
+                name="chair_term_ordered",
+            )
+        ]
+        indexes = [models.Index(fields=["body", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.body} chair {self.start} – {self.end}"
+
+
+class ChairTermChair(models.Model):
+    term = models.ForeignKey(ChairTerm, on_delete=models.CASCADE, related_name="chair_links")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="chair_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["term", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "entity"], name="chair_once_per_term")
+        ]
+
+
+class Meeting(models.Model):
+    """A meeting of a body: Principals, working level, or extended membership."""
+
+    class Kind(models.TextChoices):
+        PRINCIPALS = "principals", "Principals"
+        WORKING_LEVEL = "working_level", "Working level"
+        EXTENDED = "extended", "Extended membership"
+        OTHER = "other", "Other"
+
+    key = models.SlugField(unique=True)
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="meetings")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    date = models.CharField(max_length=30, blank=True)
+    date_start = models.DateField(null=True, blank=True)
+    date_end = models.DateField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    citations = GenericRelation(Citation)
+
+    class Meta:
+        ordering = ["body", "date_start", "key"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,1 @@
+"""The GMG record bundle: its source documents, format, loader and exporter."""

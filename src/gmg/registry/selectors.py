@@ -1,0 +1,63 @@
+"""Time-aware reads of bodies and memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from gmg.core import partial_dates
+from gmg.registry.models import Body, Entity, Membership
+
+
+def bodies() -> QuerySet[Body]:
+    return Body.objects.select_related(
+        "predecessor", "successor", "coordinator", "secretariat"
+    ).prefetch_related("organs__citations__document", "citations__document")
+
+
+def entities() -> QuerySet[Entity]:
+    return Entity.objects.select_related("parent").prefetch_related("variant_names")
+
+
+@dataclass(frozen=True)
+class MemberOnDay:
+    membership: Membership
+    certain: bool  # False when a partial date leaves it open whether the day is covered
+
+
+def body_existed_on(body: Body, on: dt.date) -> tuple[bool, bool]:
+    """(possibly, certainly): whether the body existed on ``on``, given its partial dates."""
+    founded = partial_dates.parse_optional(body.founded)
+    ended = partial_dates.parse_optional(body.ended)
+    possibly = (founded is None or founded.start <= on) and (ended is None or on <= ended.end)
+    certainly = (founded is not None and founded.end <= on) and (ended is None or on < ended.start)
+    return possibly, certainly
+
+
+def members_on(body: Body, on: dt.date) -> list[MemberOnDay]:
+    """The entities that were members of ``body`` on ``on``.
+
+    Partial dates are honoured: an entity that "joined in 2010" is listed for any day of
+    2010, with ``certain=False`` until the year is over.
+    """
+    possibly, body_certain = body_existed_on(body, on)
+    if not possibly:
+        return []
+    memberships = (
+        Membership.objects.filter(body=body, joined_start__lte=on)
+        .filter(Q(left_end__isnull=True) | Q(left_end__gte=on))
+        .select_related("entity")
+        .prefetch_related("citations__document")
+        .order_by("joined_start", "entity__acronym")
+    )
+    return [
+        MemberOnDay(
+            membership=m,
+            certain=body_certain
+            and m.joined_end <= on
+            and (m.left_start is None or on < m.left_start),
+        )
+        for m in memberships
+    ]

@@ -1,0 +1,179 @@
+"""API: the repository of outputs, searchable and filterable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label, sources_of
+from gmg.core.viewer import Viewer
+from gmg.repository import selectors
+from gmg.repository.models import Output, OutputType, Role
+
+router = Router(tags=["repository"])
+
+MAX_PAGE_SIZE = 100
+
+
+class EntityRole(Schema):
+    entity: str
+    role: str
+
+
+class OutputOut(Schema):
+    key: str
+    body: str
+    type: str
+    type_label: str
+    subtype: str | None
+    title: str
+    date: str | None
+    date_label: str
+    location: str | None
+    occasion: str | None
+    entities: list[EntityRole]
+    working_group: str | None
+    processes: list[str]
+    themes: list[str]
+    visibility: str
+
+
+class OutputDetail(OutputOut):
+    description: str | None
+    title_variants: list[str]
+    dates: list[str]
+    links: list[str]
+    related: list[str]
+    conflicts: list[ClaimOut]
+    sources: list[SourceOut]
+
+
+class OutputList(Schema):
+    items: list[OutputOut]
+    count: int
+    page: int
+    pages: int
+    page_size: int
+
+
+class OutputQuery(Schema):
+    q: str = Field("", max_length=500, description="Full-text query (stemmed; all words must match)")
+    type: OutputType | None = None
+    year: int | None = Field(None, ge=1900, le=2200)
+    entity: str | None = Field(None, description="Entity acronym, e.g. IOM")
+    role: Role | None = None
+    working_group: str | None = None
+    process: str | None = None
+    theme: str | None = None
+    body: str | None = None
+    date_from: dt.date | None = Field(None, alias="from")
+    date_to: dt.date | None = Field(None, alias="to")
+    sort: Literal["relevance", "date", "-date", "title"] = "relevance"
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+def output_fields(output: Output) -> dict:
+    return dict(
+        key=output.key,
+        body=output.body.key,
+        type=output.type,
+        type_label=output.get_type_display(),
+        subtype=output.subtype or None,
+        title=output.title,
+        date=output.date or None,
+        date_label=date_label(output.date) if "," not in output.date else output.date,
+        location=output.location or None,
+        occasion=output.occasion or None,
+        entities=[
+            EntityRole(entity=link.entity.acronym, role=link.role)
+            for link in output.entity_links.all()
+        ],
+        working_group=output.working_group.key if output.working_group else None,
+        processes=[p.key for p in output.processes.all()],
+        themes=[t.key for t in output.themes.all()],
+        visibility=output.visibility,
+    )
+
+
+def _check_known(query: OutputQuery) -> None:
+    """Unknown filter values are an error, not an empty result, so typos are caught."""
+    from gmg.registry.models import Body, Entity
+    from gmg.repository.models import Process, Theme
+    from gmg.workgroups.models import WorkingGroup
+
+    checks = [
+        ("entity", query.entity, Entity, "acronym"),
+        ("working_group", query.working_group, WorkingGroup, "key"),
+        ("process", query.process, Process, "key"),
+        ("theme", query.theme, Theme, "key"),
+        ("body", query.body, Body, "key"),
+    ]
+    for name, value, model, field in checks:
+        if value and not model._default_manager.filter(**{field: value}).exists():
+            raise HttpError(400, f"unknown {name} {value!r}")
+    if query.date_from and query.date_to and query.date_to < query.date_from:
+        raise HttpError(400, "'to' is before 'from'")
+
+
+@router.get(
+    "/outputs",
+    response={200: OutputList, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="list_outputs",
+)
+def list_outputs(request: HttpRequest, query: Query[OutputQuery]) -> OutputList:
+    """Search and filter the outputs. With ``q``, results are ranked by relevance."""
+    _check_known(query)
+    result = selectors.filter_outputs(
+        Viewer.from_request(request),
+        selectors.OutputFilters(
+            q=query.q,
+            type=query.type or "",
+            year=query.year,
+            entity=query.entity or "",
+            role=query.role or "",
+            working_group=query.working_group or "",
+            process=query.process or "",
+            theme=query.theme or "",
+            date_from=query.date_from,
+            date_to=query.date_to,
+            body=query.body or "",
+        ),
+    )
+    pages = max(1, math.ceil(result.count / query.page_size))
+    if query.page > pages:
+        raise HttpError(404, f"page {query.page} is past the last page ({pages})")
+    sort = query.sort if (query.q.strip() or query.sort != "relevance") else "date"
+    items = selectors.page_of(result, page=query.page, page_size=query.page_size, sort=sort)
+    return OutputList(
+        items=[OutputOut(**output_fields(o)) for o in items],
+        count=result.count,
+        page=query.page,
+        pages=pages,
+        page_size=query.page_size,
+    )
+
+
+@router.get(
+    "/outputs/{key}", response={200: OutputDetail, 404: ErrorOut}, operation_id="get_output"
+)
+def output_detail(request: HttpRequest, key: str) -> OutputDetail:
+    viewer = Viewer.from_request(request)
+    output = selectors.output_detail(viewer, key)
+    if output is None:
+        raise HttpError(404, f"no output {key!r}")
+    return OutputDetail(
+        **output_fields(output),
+        description=output.description or None,
+        title_variants=[t.title for t in output.title_variants.all()],
+        dates=[d.text for d in output.dates.all()],
+        links=[link.url for link in output.links.all()],
+        related=[o.key for o in selectors.related_visible(viewer, output)],
+        conflicts=claims_of(output),
+        sources=sources_of(output),
+    )

@@ -1,0 +1,154 @@
+"""The repository of the group's joint work: outputs and their vocabularies."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+
+from gmg.core.models import Citation
+from gmg.registry.models import Body, Entity
+from gmg.workgroups.models import WorkingGroup
+
+
+class Process(models.Model):
+    """An intergovernmental process the group served: GFMD, the HLDs, the Global Compact..."""
+
+    key = models.SlugField(unique=True)
+    name = models.CharField(max_length=250)
+    short_name = models.CharField(max_length=60, blank=True)
+    citations = GenericRelation(Citation)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "processes"
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Theme(models.Model):
+    key = models.SlugField(unique=True)
+    name = models.CharField(max_length=250)
+    citations = GenericRelation(Citation)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutputType(models.TextChoices):
+    PUBLICATION = "publication", "Publication"
+    JOINT_STATEMENT = "joint_statement", "Joint statement"
+    CHAIR_STATEMENT = "chair_statement", "Chair statement"
+    STATEMENT = "statement", "Statement"
+    MESSAGE = "message", "Message"
+    PRESS_RELEASE = "press_release", "Press release"
+    INTERVENTION = "intervention", "Intervention"
+    JOINT_COMMUNIQUE = "joint_communique", "Joint communiqué"
+    EVENT = "event", "Event"
+    ISSUE_BRIEF = "issue_brief", "Issue brief"
+    BRIEFING_NOTE = "briefing_note", "Briefing note"
+    CONCEPT_NOTE = "concept_note", "Roundtable concept note"
+    CONTRIBUTION = "contribution", "Contribution to a process"
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Lead"
+    CO_LEAD = "co_lead", "Co-lead"
+    PREPARED_BY = "prepared_by", "Prepared by"
+    FACILITATED_BY = "facilitated_by", "Facilitated by"
+    CO_ORGANISER = "co_organiser", "Co-organiser"
+    PARTNER = "partner", "Partner"
+    DELIVERED_BY = "delivered_by", "Delivered by"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    MEMBERS = "members", "Members only"
+    DRAFT = "draft", "Draft"
+
+
+class Output(models.Model):
+    """A joint output: publication, statement, event, brief, contribution."""
+
+    key = models.SlugField(max_length=120, unique=True)
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="outputs")
+    type = models.CharField(max_length=30, choices=OutputType.choices, db_index=True)
+    subtype = models.CharField(max_length=40, blank=True)
+    title = models.TextField()
+    description = models.TextField(blank=True)
+    # The stated date(s) as text; OutputDate rows hold each stated span for queries.
+    date = models.CharField(max_length=80, blank=True)
+    date_start = models.DateField(null=True, blank=True, db_index=True)
+    date_end = models.DateField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    occasion = models.CharField(max_length=400, blank=True)
+    working_group = models.ForeignKey(
+        WorkingGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="outputs"
+    )
+    processes = models.ManyToManyField(Process, blank=True, related_name="outputs")
+    themes = models.ManyToManyField(Theme, blank=True, related_name="outputs")
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    citations = GenericRelation(Citation)
+
+    class Meta:
+        ordering = ["date_start", "key"]
+        indexes = [models.Index(fields=["visibility", "type", "date_start"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutputTitle(models.Model):
+    """Another wording the sources use for the same output."""
+
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="title_variants")
+    title = models.TextField()
+
+    class Meta:
+        ordering = ["output", "id"]
+
+
+class OutputDate(models.Model):
+    """One stated date or span of an output (several when listed for several years)."""
+
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="dates")
+    text = models.CharField(max_length=40)
+    start = models.DateField()
+    end = models.DateField()
+
+    class Meta:
+        ordering = ["output", "start"]
+        indexes = [models.Index(fields=["start", "end"])]
+
+
+class OutputEntity(models.Model):
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="entity_links")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="output_links")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["output", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["output", "entity", "role"], name="output_entity_role_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["entity", "role"])]
+
+
+class OutputLink(models.Model):
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=500)
+    label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["output", "id"]

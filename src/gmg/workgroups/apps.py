@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WorkgroupsConfig(AppConfig):
+    name = "gmg.workgroups"
+    label = "workgroups"
