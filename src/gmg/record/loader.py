@@ -306,9 +306,10 @@ class _Loader:
             start = self.date(f"{where}.start", node.get("start"))
             end = self.date(f"{where}.end", node.get("end"))
             body = self.ref(self.bodies, where, node.get("body"), "body")
+            for name in ("start", "end"):
+                if not node.get(name):
+                    self.problems.add(where, f"{name} is required")
             if start is None or end is None or body is None:
-                if start is None or end is None:
-                    self.problems.add(where, "start and end are required")
                 continue
             if end.end < start.start:
                 self.problems.add(where, f"ends ({end.text}) before it starts ({start.text})")

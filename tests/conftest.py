@@ -1,0 +1,40 @@
+"""Shared fixtures: the shipped GMG record loaded once into the test database."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from gmg.accounts.services import Actor
+from gmg.record.bundle import DEFAULT_BUNDLE, read_bundle
+
+
+def pytest_report_header(config):
+    return f"database: {connection.vendor} ({os.environ.get('DATABASE_URL', 'SQLite default')})"
+
+
+@pytest.fixture(scope="session")
+def gmg_bundle():
+    return read_bundle(DEFAULT_BUNDLE)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, gmg_bundle):
+    """Load the GMG record through the real loader service once for the whole session."""
+    from gmg.record.loader import load_bundle
+
+    with django_db_blocker.unblock():
+        load_bundle(gmg_bundle, by=Actor.system("test-setup"), replace=True)
+
+
+@pytest.fixture
+def api(client):
+    """GET a JSON API path and return (status, parsed body)."""
+
+    def get(path: str):
+        response = client.get(path)
+        return response.status_code, response.json()
+
+    return get
