@@ -75,7 +75,7 @@ class ChairsQuery(Schema):
 def chairs(request: HttpRequest, query: Query[ChairsQuery]) -> ChairTermList:
     """All chair terms of ``body``, or with ``on`` the term covering that day."""
     body = get_body(query.body)
-    terms = [term_out(t) for t in selectors.chair_terms(body, query.on)]
+    terms = [term_out(t) for t in selectors.chair_terms(body, query.on, with_sources=True)]
     note = None
     if query.on is not None and not terms:
         note = f"no chair term of {body.short_name or body.name} covers {query.on.isoformat()}"

@@ -10,11 +10,14 @@ from gmg.governance.models import ChairTerm
 from gmg.registry.models import Body
 
 
-def chair_terms(body: Body, on: dt.date | None = None) -> QuerySet[ChairTerm]:
+def chair_terms(
+    body: Body, on: dt.date | None = None, *, with_sources: bool = False
+) -> QuerySet[ChairTerm]:
     """All terms of ``body``, or the one(s) covering the day ``on``."""
     terms = ChairTerm.objects.filter(body=body)
     if on is not None:
         terms = terms.filter(start_date__lte=on, end_date__gte=on)
-    return terms.select_related("coordinator", "body").prefetch_related(
-        "chair_links__entity", "citations__document"
-    )
+    terms = terms.select_related("coordinator", "body").prefetch_related("chair_links__entity")
+    if with_sources:
+        terms = terms.prefetch_related("citations__document")
+    return terms

@@ -126,8 +126,8 @@ def entity_out(entity: Entity) -> EntityOut:
     )
 
 
-def get_body(key: str) -> Body:
-    body = selectors.bodies().filter(key=key).first()
+def get_body(key: str, *, with_sources: bool = False) -> Body:
+    body = selectors.bodies(with_sources=with_sources).filter(key=key).first()
     if body is None:
         known = ", ".join(Body.objects.values_list("key", flat=True))
         raise HttpError(404, f"unknown body {key!r}; known bodies: {known}")
@@ -137,7 +137,7 @@ def get_body(key: str) -> Body:
 @router.get("/bodies", response=BodyList, operation_id="list_bodies")
 def list_bodies(request: HttpRequest) -> BodyList:
     """The bodies of the lineage, oldest first, with predecessor and successor links."""
-    items = [body_out(b) for b in selectors.bodies()]
+    items = [body_out(b) for b in selectors.bodies(with_sources=True)]
     return BodyList(items=items, count=len(items))
 
 
@@ -145,7 +145,7 @@ def list_bodies(request: HttpRequest) -> BodyList:
     "/bodies/{key}", response={200: BodyOut, 404: ErrorOut}, operation_id="get_body"
 )
 def body_detail(request: HttpRequest, key: str) -> BodyOut:
-    return body_out(get_body(key))
+    return body_out(get_body(key, with_sources=True))
 
 
 class EntityFilter(Schema):
@@ -190,7 +190,7 @@ def members(request: HttpRequest, query: Query[MembersQuery]) -> MemberList:
     """
     body = get_body(query.body)
     possibly, _ = selectors.body_existed_on(body, query.on)
-    found = selectors.members_on(body, query.on)
+    found = selectors.members_on(body, query.on, with_sources=True)
     note = None
     if not possibly:
         note = (

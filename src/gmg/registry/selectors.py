@@ -11,10 +11,11 @@ from gmg.core import partial_dates
 from gmg.registry.models import Body, Entity, Membership
 
 
-def bodies() -> QuerySet[Body]:
-    return Body.objects.select_related(
-        "predecessor", "successor", "coordinator", "secretariat"
-    ).prefetch_related("organs__citations__document", "citations__document")
+def bodies(*, with_sources: bool = False) -> QuerySet[Body]:
+    found = Body.objects.select_related("predecessor", "successor", "coordinator", "secretariat")
+    if with_sources:
+        return found.prefetch_related("organs__citations__document", "citations__document")
+    return found
 
 
 def entities() -> QuerySet[Entity]:
@@ -36,7 +37,7 @@ def body_existed_on(body: Body, on: dt.date) -> tuple[bool, bool]:
     return possibly, certainly
 
 
-def members_on(body: Body, on: dt.date) -> list[MemberOnDay]:
+def members_on(body: Body, on: dt.date, *, with_sources: bool = False) -> list[MemberOnDay]:
     """The entities that were members of ``body`` on ``on``.
 
     Partial dates are honoured: an entity that "joined in 2010" is listed for any day of
@@ -49,9 +50,10 @@ def members_on(body: Body, on: dt.date) -> list[MemberOnDay]:
         Membership.objects.filter(body=body, joined_start__lte=on)
         .filter(Q(left_end__isnull=True) | Q(left_end__gte=on))
         .select_related("entity")
-        .prefetch_related("citations__document")
         .order_by("joined_start", "entity__acronym")
     )
+    if with_sources:
+        memberships = memberships.prefetch_related("citations__document")
     return [
         MemberOnDay(
             membership=m,

@@ -69,15 +69,8 @@ class SqliteFts5Engine:
 
     name = "sqlite-fts5"
 
-    def _ensure(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX_TABLE} USING fts5("
-                "title, body, tokenize='porter unicode61 remove_diacritics 2')"
-            )
 
     def rebuild(self, outputs: Iterable[Output]) -> int:
-        self._ensure()
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {INDEX_TABLE}")  # noqa: S608 - constant table name
         return self._insert(outputs)
@@ -97,7 +90,6 @@ class SqliteFts5Engine:
         self._insert(outputs)
 
     def remove(self, output_ids: Iterable[int]) -> None:
-        self._ensure()
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"DELETE FROM {INDEX_TABLE} WHERE rowid = %s",  # noqa: S608
@@ -108,7 +100,6 @@ class SqliteFts5Engine:
         terms = words(query)
         if not terms:
             return []
-        self._ensure()
         # Quote every word so user input is never FTS5 syntax; the last word matches as a prefix.
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         with connection.cursor() as cursor:
@@ -125,18 +116,8 @@ class PostgresTsvectorEngine:
 
     name = "postgres-tsvector"
 
-    def _ensure(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} ("
-                "output_id bigint PRIMARY KEY, document tsvector NOT NULL)"
-            )
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {INDEX_TABLE}_gin ON {INDEX_TABLE} USING gin (document)"
-            )
 
     def rebuild(self, outputs: Iterable[Output]) -> int:
-        self._ensure()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {INDEX_TABLE}")
         return self._insert(outputs)
@@ -154,11 +135,9 @@ class PostgresTsvectorEngine:
         return len(rows)
 
     def update(self, outputs: Iterable[Output]) -> None:
-        self._ensure()
         self._insert(outputs)
 
     def remove(self, output_ids: Iterable[int]) -> None:
-        self._ensure()
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"DELETE FROM {INDEX_TABLE} WHERE output_id = %s",  # noqa: S608
@@ -169,7 +148,6 @@ class PostgresTsvectorEngine:
         terms = words(query)
         if not terms:
             return []
-        self._ensure()
         # Every word must match; the last one as a prefix, as a user types.
         tsquery = " & ".join(
             [f"{t}" for t in terms[:-1]] + [f"{terms[-1]}:*"]

@@ -21,16 +21,17 @@ from gmg.workgroups.models import WorkingGroup
 PAGE_SIZE = 20
 
 
-def _main_body() -> Body:
-    body = registry.bodies().filter(governance_model=Body.Governance.ROTATING_CHAIR).first()
-    body = body or registry.bodies().first()
-    if body is None:
+def _main_body(bodies: list[Body]) -> Body:
+    """The body the site is about: the one with a rotating chair, else the oldest."""
+    ruled = [b for b in bodies if b.governance_model == Body.Governance.ROTATING_CHAIR]
+    if not bodies:
         raise Http404("The record is empty: load a bundle with `gmg load`.")
-    return body
+    return (ruled or bodies)[0]
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    body = _main_body()
+    lineage = list(registry.bodies())
+    body = _main_body(lineage)
     today = timezone.now().date()
     last_day = min(today, body.ended_end) if body.ended_end else today
     terms = list(chair_terms(body))
@@ -43,7 +44,6 @@ def home(request: HttpRequest) -> HttpResponse:
         page_size=8,
         sort="-date",
     )
-    lineage = list(registry.bodies())
     return render(
         request,
         "site/home.html",
@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def members(request: HttpRequest) -> HttpResponse:
-    body = _main_body()
+    body = _main_body(list(registry.bodies()))
     memberships = (
         body.memberships.select_related("entity").prefetch_related("citations__document").all()
     )
@@ -67,12 +67,12 @@ def members(request: HttpRequest) -> HttpResponse:
 
 
 def governance(request: HttpRequest) -> HttpResponse:
-    bodies = list(registry.bodies())
-    body = _main_body()
+    bodies = list(registry.bodies(with_sources=True))
+    body = _main_body(bodies)
     return render(
         request,
         "site/governance.html",
-        {"body": body, "terms": chair_terms(body), "bodies": bodies},
+        {"body": body, "terms": chair_terms(body, with_sources=True), "bodies": bodies},
     )
 
 
