@@ -59,7 +59,9 @@ def merge(into: dict, other: dict) -> None:
         if merged:
             into[name] = merged
     if other.get("description") and other["description"] != into.get("description"):
-        into["description"] = " ".join(filter(None, [into.get("description"), other["description"]]))
+        into["description"] = " ".join(
+            filter(None, [into.get("description"), other["description"]])
+        )
 
 
 def main(parts: list[str], out: str) -> None:

@@ -55,23 +55,32 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def load_default_if_empty() -> bool:
-    from gmg.record.bundle import DEFAULT_BUNDLE, read_bundle
+    from django.db import IntegrityError
+
+    from gmg.record.bundle import DEFAULT_BUNDLE, BundleError, read_bundle
     from gmg.record.loader import load_bundle, record_is_empty
 
     if not record_is_empty():
         return False
-    load_bundle(read_bundle(DEFAULT_BUNDLE), by=_cli_actor())
+    try:
+        load_bundle(read_bundle(DEFAULT_BUNDLE), by=_cli_actor())
+    except (IntegrityError, BundleError):
+        # Another server starting on the same empty database loaded it first.
+        if record_is_empty():
+            raise
+        return False
     return True
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     import yaml
 
+    from gmg.accounts.models import AuditEntry
     from gmg.core.viewer import ANONYMOUS
-    from gmg.record.bundle import DEFAULT_BUNDLE, read_bundle
     from gmg.record.exporter import csv_tables, export_bundle, write_csv_dir
 
-    version = str(read_bundle(DEFAULT_BUNDLE).get("version", ""))
+    last_load = AuditEntry.objects.filter(action="record.load").first()
+    version = str((last_load.after or {}).get("version", "")) if last_load else ""
     bundle = export_bundle(ANONYMOUS, version=version)
     out = Path(args.out) if args.out else None
     if args.format == "csv":
@@ -117,6 +126,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    workers = args.workers or os.environ.get("GMG_WORKERS", "2")
+    try:
+        workers = int(workers)
+        if workers < 1:
+            raise ValueError
+    except ValueError:
+        print(
+            f"gmg serve: workers must be a whole number of at least 1, not {workers!r}",
+            file=sys.stderr,
+        )
+        return 2
     _migrate()
     if load_default_if_empty():
         print("loaded the GMG record into an empty database")
@@ -129,7 +149,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
+            self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "sync")
             self.cfg.set("accesslog", "-" if args.access_log else None)
             self.cfg.set("timeout", 60)
@@ -156,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate, load the GMG record if empty, and serve")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("GMG_WORKERS", "2")))
+    serve.add_argument(
+        "--workers", type=int, help="gunicorn sync workers (default: GMG_WORKERS or 2)"
+    )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
 

@@ -36,7 +36,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = os.environ.get("GMG_DEBUG", "0") == "1"
+DEBUG = os.environ.get("GMG_DEBUG", "0") == "1" and not PRODUCTION
 
 _hosts = os.environ.get("GMG_ALLOWED_HOSTS", "")
 if PRODUCTION and not _hosts:
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "gmg.repository",
     "gmg.api",
     "gmg.site",
+    "ninja",  # serves the API docs' assets locally instead of from a CDN
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,10 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # The search engine behind gmg.repository.search; see docs/configuration.md.
 GMG_SEARCH_ENGINE = os.environ.get("GMG_SEARCH_ENGINE", "database")
+if GMG_SEARCH_ENGINE not in {"database"}:
+    raise ImproperlyConfigured(
+        f"GMG_SEARCH_ENGINE={GMG_SEARCH_ENGINE!r} is not known (known: database)"
+    )
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -16,9 +16,16 @@ def test_openapi_is_served_and_lists_every_endpoint(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ["/api/bodies", "/api/entities", "/api/members", "/api/chairs",
-                 "/api/working-groups", "/api/working-groups/{key}", "/api/outputs",
-                 "/api/outputs/{key}"]:
+    for path in [
+        "/api/bodies",
+        "/api/entities",
+        "/api/members",
+        "/api/chairs",
+        "/api/working-groups",
+        "/api/working-groups/{key}",
+        "/api/outputs",
+        "/api/outputs/{key}",
+    ]:
         assert path in paths
     operation_ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
     assert len(operation_ids) == len(set(operation_ids))

@@ -96,7 +96,9 @@ def test_load_reports_a_bad_bundle_and_keeps_the_record(tmp_path):
     )
     result = run_gmg(tmp_path, "load", str(bad), "--replace", check=False)
     assert result.returncode == 2
-    assert "nothing was loaded" in result.stderr and "'2003-02-30' is not a real date" in result.stderr
+    assert (
+        "nothing was loaded" in result.stderr and "'2003-02-30' is not a real date" in result.stderr
+    )
     assert "7 source conflict(s)" in run_gmg(tmp_path, "check").stdout
 
 

@@ -12,7 +12,7 @@ from gmg.record.check import check_record
 pytestmark = pytest.mark.django_db
 
 KNOWN_CONFLICTS = {
-    ("workinggroup wg-human-rights-gender", "established"),
+    ("working group wg-human-rights-gender", "established"),
     ("output pub-remittances-financial-inclusion-women", "date"),
     ("output pub-principles-guidelines-vulnerable-migrants", "date"),
     ("output js-2017-02-01-gfmd-fof", "type"),

@@ -73,7 +73,11 @@ def test_chair_terms_cover_2006_to_2018_without_gaps():
 @pytest.mark.parametrize(
     ("subtype_or_type", "process", "expected"),
     [
-        ("multi_stakeholder_meeting", "summit-2016", 7),  # "Convened seven multi-stakeholder meetings"
+        (
+            "multi_stakeholder_meeting",
+            "summit-2016",
+            7,
+        ),  # "Convened seven multi-stakeholder meetings"
         ("concept_note", "summit-2016", 6),  # "the six thematic round tables"
         ("issue_brief", "gcm", 6),  # "inputs to the six issue briefs"
         ("briefing_note", "gcm", 3),  # three thematic briefing notes

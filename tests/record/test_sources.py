@@ -15,7 +15,8 @@ STRUCTURAL_LINES = {
     "Preparation phase (prior to the start of the negotiations)",
     "Thematic sessions",
     "Intergovernmental negotiations April–July 2018",
-    "Statements at GFMD Workshops, Friends of the Forum, Thematic or Summit meetings including the following:",
+    "Statements at GFMD Workshops, Friends of the Forum, Thematic or Summit meetings"
+    " including the following:",
 }
 
 
@@ -40,7 +41,9 @@ def test_every_cited_quote_is_verbatim_under_its_heading(gmg_bundle):
 
 
 def test_a_wrong_heading_is_caught():
-    quote = "Joint statement at the 48th Session of the Commission on Population and Development, 2015"
+    quote = (
+        "Joint statement at the 48th Session of the Commission on Population and Development, 2015"
+    )
     assert sources.locate("final-report", "Joint Statements", quote)
     assert not sources.locate("final-report", "Joint Publications", quote)
     assert not sources.locate("final-report", "Joint Statements", quote + " (invented)")
@@ -64,8 +67,11 @@ def annex_list_items():
 
 def test_every_item_of_the_annex_is_in_the_record(gmg_bundle):
     cited = cited_lines(gmg_bundle)
-    uncited = [f"line {line.number} ({line.heading}): {line.text}" for line in annex_list_items()
-               if line.number not in cited]
+    uncited = [
+        f"line {line.number} ({line.heading}): {line.text}"
+        for line in annex_list_items()
+        if line.number not in cited
+    ]
     assert uncited == []
 
 
@@ -122,7 +128,8 @@ def test_annex_sections_are_covered_section_by_section(gmg_bundle):
     missing = [
         line.text
         for line in annex_list_items()
-        if line.heading in output_sections and line.number not in output_lines
+        if line.heading in output_sections
+        and line.number not in output_lines
         and not line.text.endswith(":")
     ]
     assert missing == []

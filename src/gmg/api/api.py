@@ -18,7 +18,7 @@ api = NinjaAPI(
     description=(
         "The institutional record of an inter-agency coordination group: bodies, members, "
         "chair terms, working groups and joint outputs, each with its sources. "
-        "Errors are JSON: {\"detail\": message, \"errors\": [...]} with a 4xx status."
+        'Errors are JSON: {"detail": message, "errors": [...]} with a 4xx status.'
     ),
     urls_namespace="api",
 )

@@ -7,6 +7,7 @@ from typing import Any
 from ninja import Schema
 
 from gmg.core import partial_dates
+from gmg.core.claims import values_disagree
 from gmg.core.models import Citation
 
 NOT_STATED = "not stated"
@@ -58,7 +59,7 @@ def claims_of(obj: Any) -> list[ClaimOut]:
     return [
         ClaimOut(field=name, value=c.value, source=source_of(c))
         for name, cites in by_field.items()
-        if len({c.value for c in cites}) > 1
+        if values_disagree(name, [c.value for c in cites])
         for c in cites
     ]
 

@@ -70,7 +70,9 @@ def parse(text: str | int) -> PartialDate:
 
 
 def parse_optional(text: str | int | None) -> PartialDate | None:
-    return None if text in (None, "") else parse(text)  # type: ignore[arg-type]
+    if text is None or text == "":
+        return None
+    return parse(text)
 
 
 _MONTHS = [calendar.month_name[m] for m in range(13)]

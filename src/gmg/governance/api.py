@@ -7,7 +7,15 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from gmg.api.schemas import NOT_STATED, ClaimOut, ErrorOut, SourceOut, claims_of, date_label, sources_of
+from gmg.api.schemas import (
+    NOT_STATED,
+    ClaimOut,
+    ErrorOut,
+    SourceOut,
+    claims_of,
+    date_label,
+    sources_of,
+)
 from gmg.governance import selectors
 from gmg.governance.models import ChairTerm
 from gmg.registry.api import get_body

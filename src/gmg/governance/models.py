@@ -51,6 +51,9 @@ class ChairTermChair(models.Model):
             models.UniqueConstraint(fields=["term", "entity"], name="chair_once_per_term")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.entity} in {self.term}"
+
 
 class Meeting(models.Model):
     """A meeting of a body: Principals, working level, or extended membership."""

@@ -56,7 +56,9 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise BundleError([f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
+        raise BundleError(
+            [f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]
+        ) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BundleError([f"{path}: not a bundle (expected format: {FORMAT})"])
     return data

@@ -2,8 +2,8 @@
 
 Two kinds of finding:
 - ``conflict``: the sources disagree (two stated values of one field that cannot both be
-  true, or two stated facts that contradict each other). The record keeps both; these are
-  reported, not errors.
+  true, or two stated facts that contradict each other, such as a chair term that runs past
+  the stated end of its body). The record keeps both; these are reported, not errors.
 - ``error``: the record is inconsistent in itself (overlapping chair terms, a chair who was
   not a member, a record without a source). These make ``gmg check`` exit non-zero.
 """
@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 
 from gmg.core import partial_dates
+from gmg.core.claims import values_disagree
 from gmg.core.models import Citation
 from gmg.governance.models import ChairTerm
 from gmg.registry.models import Body, Membership
 from gmg.repository.models import Output
 from gmg.workgroups.models import WorkingGroup
-
-DATE_FIELDS = {"date", "established", "founded", "ended"}
 
 
 @dataclass(frozen=True)
@@ -37,15 +36,9 @@ class Finding:
 
 def _label(content_type: ContentType, obj: object) -> str:
     key = getattr(obj, "key", None) or str(obj)
-    return f"{content_type.model} {key}"
-
-
-def _values_disagree(field: str, values: list[str]) -> bool:
-    if field not in DATE_FIELDS:
-        return len(set(values)) > 1
-    # Dates disagree only when they cannot both be true: "2003" and "2003-04" agree.
-    spans = [partial_dates.parse(v) for v in values]
-    return any(not a.overlaps(b) for i, a in enumerate(spans) for b in spans[i + 1 :])
+    model = content_type.model_class()
+    name = model._meta.verbose_name if model else content_type.model
+    return f"{name} {key}"
 
 
 def claim_conflicts() -> list[Finding]:
@@ -55,7 +48,7 @@ def claim_conflicts() -> list[Finding]:
     findings = []
     for (_, object_id, field), cites in sorted(grouped.items()):
         values = [c.value for c in cites]
-        if not _values_disagree(field, values):
+        if not values_disagree(field, values):
             continue
         content_type = cites[0].content_type
         obj = content_type.get_object_for_this_type(pk=object_id)
@@ -70,9 +63,9 @@ def chronology() -> list[Finding]:
     findings = []
     for body in Body.objects.all():
         terms = list(
-            ChairTerm.objects.filter(body=body).order_by("start_date").prefetch_related(
-                "chair_links__entity"
-            )
+            ChairTerm.objects.filter(body=body)
+            .order_by("start_date")
+            .prefetch_related("chair_links__entity")
         )
         for earlier, later in zip(terms, terms[1:], strict=False):
             if later.start_date <= earlier.end_date:
@@ -110,13 +103,13 @@ def chronology() -> list[Finding]:
                         )
                     )
     for group in WorkingGroup.objects.prefetch_related("co_chair_links__entity"):
-        for link in group.co_chair_links.all():
-            if not Membership.objects.filter(body=group.body, entity=link.entity).exists():
+        for co_chair in group.co_chair_links.all():
+            if not Membership.objects.filter(body=group.body, entity=co_chair.entity).exists():
                 findings.append(
                     Finding(
                         "error",
                         f"working group {group.key}",
-                        f"co-chair {link.entity.acronym} was never a member of {group.body}",
+                        f"co-chair {co_chair.entity.acronym} was never a member of {group.body}",
                     )
                 )
     return findings

@@ -20,8 +20,8 @@ from gmg.core.viewer import Viewer
 from gmg.governance.models import ChairTerm, Meeting
 from gmg.record.bundle import FORMAT
 from gmg.registry.models import Body, Entity, Fact, Membership
-from gmg.repository.models import Output, Process, Theme
-from gmg.repository.selectors import outputs_visible_to
+from gmg.repository.models import Process, Theme
+from gmg.repository.selectors import outputs_visible_to, with_all_relations
 from gmg.workgroups.models import WorkingGroup
 
 
@@ -78,8 +78,14 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
         data["default_body"] = default.key
     data["documents"] = [
         _drop_empty(
-            {"key": d.key, "title": d.title, "publisher": d.publisher, "year": d.year,
-             "file": d.file_name, "url": d.url}
+            {
+                "key": d.key,
+                "title": d.title,
+                "publisher": d.publisher,
+                "year": d.year,
+                "file": d.file_name,
+                "url": d.url,
+            }
         )
         for d in SourceDocument.objects.all()
     ]
@@ -87,6 +93,7 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
         _drop_empty(
             {
                 "acronym": e.acronym,
+                "slug": e.slug,
                 "name": e.name,
                 "kind": e.kind,
                 "parent": e.parent.acronym if e.parent else None,
@@ -117,8 +124,13 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
                 "membership_note": b.membership_note,
                 "organs": [
                     _drop_empty(
-                        {"key": o.key, "name": o.name, "also_called": o.also_called,
-                         "description": o.description, "sources": cites.sources(o)}
+                        {
+                            "key": o.key,
+                            "name": o.name,
+                            "also_called": o.also_called,
+                            "description": o.description,
+                            "sources": cites.sources(o),
+                        }
                     )
                     for o in b.organs.all()
                 ],
@@ -131,8 +143,14 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
     ]
     data["memberships"] = [
         _drop_empty(
-            {"body": m.body.key, "entity": m.entity.acronym, "joined": m.joined, "left": m.left,
-             "note": m.note, "sources": cites.sources(m)}
+            {
+                "body": m.body.key,
+                "entity": m.entity.acronym,
+                "joined": m.joined,
+                "left": m.left,
+                "note": m.note,
+                "sources": cites.sources(m),
+            }
         )
         for m in Membership.objects.select_related("body", "entity").order_by("pk")
     ]
@@ -163,7 +181,9 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
                 "name": g.name,
                 "variant_names": [v.name for v in g.variant_names.all()],
                 "co_chairs": [
-                    c.entity.acronym if c.title == "co-chair" else {"entity": c.entity.acronym, "title": c.title}
+                    c.entity.acronym
+                    if c.title == "co-chair"
+                    else {"entity": c.entity.acronym, "title": c.title}
                     for c in g.co_chair_links.all()
                 ],
                 "established": _field(cites, g, "established", g.established),
@@ -176,23 +196,16 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
         )
     ]
     data["processes"] = [
-        _drop_empty({"key": p.key, "name": p.name, "short_name": p.short_name,
-                     "sources": cites.sources(p)})
+        _drop_empty(
+            {"key": p.key, "name": p.name, "short_name": p.short_name, "sources": cites.sources(p)}
+        )
         for p in Process.objects.all()
     ]
     data["themes"] = [
         _drop_empty({"key": t.key, "name": t.name, "sources": cites.sources(t)})
         for t in Theme.objects.all()
     ]
-    visible = (
-        outputs_visible_to(viewer)
-        .select_related("body", "working_group")
-        .prefetch_related(
-            "entity_links__entity", "processes", "themes", "title_variants", "dates", "links",
-            "related",
-        )
-        .order_by("pk")
-    )
+    visible = with_all_relations(outputs_visible_to(viewer)).order_by("pk")
     visible_keys = set(visible.values_list("key", flat=True))
     outputs = []
     for o in visible:
@@ -233,16 +246,29 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
     data["outputs"] = outputs
     data["meetings"] = [
         _drop_empty(
-            {"key": m.key, "body": m.body.key, "kind": m.kind, "title": m.title, "date": m.date,
-             "location": m.location, "sources": cites.sources(m)}
+            {
+                "key": m.key,
+                "body": m.body.key,
+                "kind": m.kind,
+                "title": m.title,
+                "date": m.date,
+                "location": m.location,
+                "sources": cites.sources(m),
+            }
         )
         for m in Meeting.objects.select_related("body")
     ]
     data["facts"] = [
         _drop_empty(
-            {"key": f.key, "body": f.body.key, "kind": f.kind,
-             "entity": f.entity.acronym if f.entity else None, "statement": f.statement,
-             "date": f.date, "sources": cites.sources(f)}
+            {
+                "key": f.key,
+                "body": f.body.key,
+                "kind": f.kind,
+                "entity": f.entity.acronym if f.entity else None,
+                "statement": f.statement,
+                "date": f.date,
+                "sources": cites.sources(f),
+            }
         )
         for f in Fact.objects.select_related("body", "entity")
     ]
@@ -261,8 +287,19 @@ def _flat(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-TABLES = ["bodies", "entities", "memberships", "chair_terms", "working_groups", "processes",
-          "themes", "outputs", "meetings", "facts", "documents"]
+TABLES = [
+    "bodies",
+    "entities",
+    "memberships",
+    "chair_terms",
+    "working_groups",
+    "processes",
+    "themes",
+    "outputs",
+    "meetings",
+    "facts",
+    "documents",
+]
 
 
 def csv_tables(bundle: dict[str, Any]) -> dict[str, str]:

@@ -366,7 +366,9 @@ class _Loader:
                 title = chair.get("title", "co-chair") if isinstance(chair, dict) else "co-chair"
                 entity = self.ref(self.entities, f"{where}.co_chairs", acronym, "entity")
                 if entity:
-                    CoChair.objects.create(group=group, entity=entity, position=position, title=title)
+                    CoChair.objects.create(
+                        group=group, entity=entity, position=position, title=title
+                    )
             self.cite(where, group, node, claim_fields=("established",))
 
     def load_vocabularies(self) -> None:
@@ -386,7 +388,7 @@ class _Loader:
                 self.cite(where, theme, node)
 
     def load_outputs(self) -> None:
-        pending_related = []
+        pending_related: list[tuple[str, Output, str]] = []
         default_key = self.data.get("default_body")
         default_body = self.bodies.get(default_key) if default_key else None
         for where, node in self.items("outputs"):
@@ -395,9 +397,7 @@ class _Loader:
                 self.problems.add(where, f"output key {key!r} is used twice")
                 continue
             spans = [
-                d
-                for d in (self.date(f"{where}.date", c.value) for c in claims(node, "date"))
-                if d
+                d for d in (self.date(f"{where}.date", c.value) for c in claims(node, "date")) if d
             ]
             spans += [
                 d
@@ -421,7 +421,9 @@ class _Loader:
                 date_end=max((d.end for d in spans), default=None),
                 location=node.get("location") or "",
                 occasion=node.get("occasion") or "",
-                working_group=self.ref(self.groups, where, node.get("working_group"), "working group"),
+                working_group=self.ref(
+                    self.groups, where, node.get("working_group"), "working group"
+                ),
                 visibility=node.get("visibility") or "public",
             )
             if output.body_id is None or not self.save(where, output, exclude=["body"]):
@@ -445,14 +447,27 @@ class _Loader:
                         output=output, entity=entity, role=role, defaults={"position": position}
                     )
             output.processes.set(
-                [p for p in (self.ref(self.processes, where, k, "process") for k in node.get("processes") or []) if p]
+                [
+                    p
+                    for p in (
+                        self.ref(self.processes, where, k, "process")
+                        for k in node.get("processes") or []
+                    )
+                    if p
+                ]
             )
             output.themes.set(
-                [t for t in (self.ref(self.themes, where, k, "theme") for k in node.get("themes") or []) if t]
+                [
+                    t
+                    for t in (
+                        self.ref(self.themes, where, k, "theme") for k in node.get("themes") or []
+                    )
+                    if t
+                ]
             )
             for link in node.get("links") or []:
-                url = link.get("url") if isinstance(link, dict) else link
-                label = link.get("label", "") if isinstance(link, dict) else ""
+                url = str(link.get("url") or "") if isinstance(link, dict) else str(link)
+                label = str(link.get("label") or "") if isinstance(link, dict) else ""
                 self.save(f"{where}.links", OutputLink(output=output, url=url, label=label))
             pending_related.extend((where, output, k) for k in node.get("related") or [])
             self.cite(where, output, node, claim_fields=("date", "type", "title"))

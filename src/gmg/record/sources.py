@@ -81,23 +81,23 @@ def _main(argv: list[str]) -> int:
     import yaml
 
     bad = 0
+
+    def walk(node: object, where: str, file_name: str) -> None:
+        nonlocal bad
+        if isinstance(node, dict):
+            if {"doc", "heading", "quote"} <= node.keys():
+                if not locate(node["doc"], node["heading"], node["quote"]):
+                    bad += 1
+                    print(f"{file_name}: {where}: not found under {node['heading']!r}: ", end="")
+                    print(repr(node["quote"]))
+            for key, value in node.items():
+                walk(value, f"{where}.{key}", file_name)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]", file_name)
+
     for name in argv:
-        data = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
-
-        def walk(node: object, where: str) -> None:
-            nonlocal bad
-            if isinstance(node, dict):
-                if {"doc", "heading", "quote"} <= node.keys():
-                    if not locate(node["doc"], node["heading"], node["quote"]):
-                        bad += 1
-                        print(f"{name}: {where}: not found under {node['heading']!r}: {node['quote']!r}")
-                for key, value in node.items():
-                    walk(value, f"{where}.{key}")
-            elif isinstance(node, list):
-                for index, value in enumerate(node):
-                    walk(value, f"{where}[{index}]")
-
-        walk(data, "")
+        walk(yaml.safe_load(Path(name).read_text(encoding="utf-8")), "", name)
     print(f"{bad} quote(s) not found")
     return 1 if bad else 0
 

@@ -8,7 +8,15 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from gmg.api.schemas import NOT_STATED, ClaimOut, ErrorOut, SourceOut, claims_of, date_label, sources_of
+from gmg.api.schemas import (
+    NOT_STATED,
+    ClaimOut,
+    ErrorOut,
+    SourceOut,
+    claims_of,
+    date_label,
+    sources_of,
+)
 from gmg.registry import selectors
 from gmg.registry.models import Body, Entity
 
@@ -141,9 +149,7 @@ def list_bodies(request: HttpRequest) -> BodyList:
     return BodyList(items=items, count=len(items))
 
 
-@router.get(
-    "/bodies/{key}", response={200: BodyOut, 404: ErrorOut}, operation_id="get_body"
-)
+@router.get("/bodies/{key}", response={200: BodyOut, 404: ErrorOut}, operation_id="get_body")
 def body_detail(request: HttpRequest, key: str) -> BodyOut:
     return body_out(get_body(key, with_sources=True))
 
@@ -152,7 +158,7 @@ class EntityFilter(Schema):
     kind: Entity.Kind | None = None
 
 
-@router.get("/entities", response=EntityList, operation_id="list_entities")
+@router.get("/entities", response={200: EntityList, 422: ErrorOut}, operation_id="list_entities")
 def list_entities(request: HttpRequest, filters: Query[EntityFilter]) -> EntityList:
     """Every entity the record names, members or not, by acronym."""
     entities = selectors.entities()

@@ -13,7 +13,10 @@ class Body(models.Model):
 
     class Governance(models.TextChoices):
         ROTATING_CHAIR = "rotating_chair", "Rotating chair"
-        COORDINATOR = "coordinator_secretariat", "Coordinator and secretariat with an Executive Committee"
+        COORDINATOR = (
+            "coordinator_secretariat",
+            "Coordinator and secretariat with an Executive Committee",
+        )
         NOT_STATED = "not_stated", "Not stated"
 
     key = models.SlugField(unique=True)

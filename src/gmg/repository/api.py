@@ -62,7 +62,9 @@ class OutputList(Schema):
 
 
 class OutputQuery(Schema):
-    q: str = Field("", max_length=500, description="Full-text query (stemmed; all words must match)")
+    q: str = Field(
+        "", max_length=500, description="Full-text query (stemmed; all words must match)"
+    )
     type: OutputType | None = None
     year: int | None = Field(None, ge=1900, le=2200)
     entity: str | None = Field(None, description="Entity acronym, e.g. IOM")

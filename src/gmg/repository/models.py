@@ -115,6 +115,9 @@ class OutputTitle(models.Model):
     class Meta:
         ordering = ["output", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class OutputDate(models.Model):
     """One stated date or span of an output (several when listed for several years)."""
@@ -127,6 +130,9 @@ class OutputDate(models.Model):
     class Meta:
         ordering = ["output", "start"]
         indexes = [models.Index(fields=["start", "end"])]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class OutputEntity(models.Model):
@@ -144,6 +150,9 @@ class OutputEntity(models.Model):
         ]
         indexes = [models.Index(fields=["entity", "role"])]
 
+    def __str__(self) -> str:
+        return f"{self.entity} ({self.role}) of {self.output.key}"
+
 
 class OutputLink(models.Model):
     output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="links")
@@ -152,3 +161,6 @@ class OutputLink(models.Model):
 
     class Meta:
         ordering = ["output", "id"]
+
+    def __str__(self) -> str:
+        return self.url

@@ -1,7 +1,8 @@
 """Full-text search over outputs: one small interface, an index derived from the database.
 
 The database is the record; the index is rebuilt from it by ``rebuild_index()`` (``gmg
-reindex``) and refreshed by the services that write outputs. Callers only ever see
+reindex``, and at the end of every ``load_bundle``). Services that write single outputs call
+``reindex_outputs()``. Callers only ever see
 ``search(query) -> ranked output ids``, so engines can be swapped by ``GMG_SEARCH_ENGINE``.
 
 The ``database`` engine uses what the database has: SQLite FTS5 (bm25) or PostgreSQL's
@@ -17,6 +18,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 
 from gmg.repository.models import Output
 
@@ -51,7 +53,9 @@ def document_text(output: Output) -> tuple[str, str]:
         output.location,
         output.get_type_display(),
         output.subtype.replace("_", " "),
-        " ".join(link.entity.acronym + " " + link.entity.name for link in output.entity_links.all()),
+        " ".join(
+            link.entity.acronym + " " + link.entity.name for link in output.entity_links.all()
+        ),
         output.working_group.name if output.working_group else "",
         " ".join(p.name + " " + p.short_name for p in output.processes.all()),
         " ".join(t.name for t in output.themes.all()),
@@ -68,7 +72,6 @@ class SqliteFts5Engine:
     """SQLite FTS5 with the Porter stemmer; ranked by bm25 with the title weighted up."""
 
     name = "sqlite-fts5"
-
 
     def rebuild(self, outputs: Iterable[Output]) -> int:
         with connection.cursor() as cursor:
@@ -116,7 +119,6 @@ class PostgresTsvectorEngine:
 
     name = "postgres-tsvector"
 
-
     def rebuild(self, outputs: Iterable[Output]) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {INDEX_TABLE}")
@@ -149,9 +151,7 @@ class PostgresTsvectorEngine:
         if not terms:
             return []
         # Every word must match; the last one as a prefix, as a user types.
-        tsquery = " & ".join(
-            [f"{t}" for t in terms[:-1]] + [f"{terms[-1]}:*"]
-        )
+        tsquery = " & ".join([f"{t}" for t in terms[:-1]] + [f"{terms[-1]}:*"])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT output_id, ts_rank(document, q) FROM {INDEX_TABLE}, "  # noqa: S608
@@ -170,7 +170,7 @@ def get_engine() -> SearchEngine:
     return SqliteFts5Engine()
 
 
-def indexable_outputs() -> Iterable[Output]:
+def indexable_outputs() -> QuerySet[Output]:
     return (
         Output.objects.select_related("working_group")
         .prefetch_related("title_variants", "entity_links__entity", "processes", "themes")

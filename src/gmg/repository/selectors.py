@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from gmg.core.viewer import Viewer
 from gmg.repository import search
@@ -95,7 +95,10 @@ def filter_outputs(viewer: Viewer, filters: OutputFilters) -> OutputSearchResult
         allowed = set(outputs.filter(pk__in=list(scores)).values_list("pk", flat=True))
         ranked = [h.output_id for h in hits if h.output_id in allowed]
         return OutputSearchResult(
-            outputs=outputs.filter(pk__in=ranked), count=len(ranked), ranked_ids=ranked, scores=scores
+            outputs=outputs.filter(pk__in=ranked),
+            count=len(ranked),
+            ranked_ids=ranked,
+            scores=scores,
         )
     return OutputSearchResult(outputs=outputs, count=outputs.count())
 
@@ -107,26 +110,29 @@ def page_of(result: OutputSearchResult, *, page: int, page_size: int, sort: str)
         ids = result.ranked_ids[offset : offset + page_size]
         by_id = {o.pk: o for o in with_list_relations(result.outputs.filter(pk__in=ids))}
         return [by_id[i] for i in ids if i in by_id]
-    ordering = ["-date_start", "key"] if sort == "-date" else ["date_start", "key"]
-    if sort == "title":
-        ordering = ["title", "key"]
-    return list(with_list_relations(result.outputs.order_by(*ordering))[offset : offset + page_size])
+    # Undated outputs go last in both directions, on SQLite and PostgreSQL alike.
+    by_date = (
+        F("date_start").desc(nulls_last=True)
+        if sort == "-date"
+        else F("date_start").asc(nulls_last=True)
+    )
+    ordering = [F("title").asc(), F("key").asc()] if sort == "title" else [by_date, F("key").asc()]
+    return list(
+        with_list_relations(result.outputs.order_by(*ordering))[offset : offset + page_size]
+    )
+
+
+def with_all_relations(outputs: QuerySet[Output]) -> QuerySet[Output]:
+    """Everything an output page or an export shows, fetched in a fixed number of queries."""
+    return with_list_relations(outputs).prefetch_related(
+        "title_variants", "dates", "links", "related"
+    )
 
 
 def output_detail(viewer: Viewer, key: str) -> Output | None:
     return (
-        outputs_visible_to(viewer)
-        .select_related("working_group", "body")
-        .prefetch_related(
-            "entity_links__entity",
-            "processes",
-            "themes",
-            "title_variants",
-            "dates",
-            "links",
-            "citations__document",
-            "related",
-        )
+        with_all_relations(outputs_visible_to(viewer))
+        .prefetch_related("citations__document")
         .filter(key=key)
         .first()
     )

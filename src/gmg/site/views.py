@@ -112,10 +112,10 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["process"].choices = [("", "Any process")] + [
+        self.fields["process"].choices = [("", "Any process")] + [  # type: ignore[attr-defined]  # a ChoiceField; stubs say Field
             (p.key, p.short_name or p.name) for p in Process.objects.all()
         ]
-        self.fields["theme"].choices = [("", "Any theme")] + [
+        self.fields["theme"].choices = [("", "Any theme")] + [  # type: ignore[attr-defined]  # a ChoiceField; stubs say Field
             (t.key, t.name) for t in Theme.objects.all()
         ]
 
@@ -127,7 +127,9 @@ def outputs(request: HttpRequest) -> HttpResponse:
     pages = 1
     page = 1
     if request.GET and not form.is_valid():
-        return render(request, "site/outputs.html", {"form": form, "items": [], "count": 0}, status=400)
+        return render(
+            request, "site/outputs.html", {"form": form, "items": [], "count": 0}, status=400
+        )
     data = form.cleaned_data if request.GET else {}
     filters = repository.OutputFilters(
         q=data.get("q") or "",

@@ -59,3 +59,6 @@ class CoChair(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "entity"], name="co_chair_once_per_group")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} ({self.title}) of {self.group}"

@@ -5,46 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SourceDocument',
+            name="SourceDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=300)),
-                ('publisher', models.CharField(blank=True, max_length=200)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('file_name', models.CharField(blank=True, max_length=200)),
-                ('url', models.URLField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=300)),
+                ("publisher", models.CharField(blank=True, max_length=200)),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("file_name", models.CharField(blank=True, max_length=200)),
+                ("url", models.URLField(blank=True)),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Citation',
+            name="Citation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('heading', models.CharField(blank=True, max_length=300)),
-                ('quote', models.TextField()),
-                ('line', models.PositiveIntegerField(blank=True, null=True)),
-                ('field', models.CharField(blank=True, max_length=60)),
-                ('value', models.CharField(blank=True, max_length=300)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='citations', to='core.sourcedocument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField()),
+                ("heading", models.CharField(blank=True, max_length=300)),
+                ("quote", models.TextField()),
+                ("line", models.PositiveIntegerField(blank=True, null=True)),
+                ("field", models.CharField(blank=True, max_length=60)),
+                ("value", models.CharField(blank=True, max_length=300)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contenttypes.contenttype"
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="citations",
+                        to="core.sourcedocument",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['content_type_id', 'object_id', 'position'],
-                'indexes': [models.Index(fields=['content_type', 'object_id'], name='core_citati_content_df9de1_idx')],
+                "ordering": ["content_type_id", "object_id", "position"],
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id"], name="core_citati_content_df9de1_idx"
+                    )
+                ],
             },
         ),
     ]

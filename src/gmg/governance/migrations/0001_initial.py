@@ -5,76 +5,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChairTerm',
+            name="ChairTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('start', models.CharField(max_length=30)),
-                ('start_date', models.DateField()),
-                ('end', models.CharField(max_length=30)),
-                ('end_date', models.DateField()),
-                ('interim', models.BooleanField(default=False)),
-                ('theme', models.CharField(blank=True, help_text='Empty when no source states it', max_length=300)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chair_terms', to='registry.body')),
-                ('coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='coordinated_terms', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                ("start", models.CharField(max_length=30)),
+                ("start_date", models.DateField()),
+                ("end", models.CharField(max_length=30)),
+                ("end_date", models.DateField()),
+                ("interim", models.BooleanField(default=False)),
+                (
+                    "theme",
+                    models.CharField(
+                        blank=True, help_text="Empty when no source states it", max_length=300
+                    ),
+                ),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chair_terms",
+                        to="registry.body",
+                    ),
+                ),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coordinated_terms",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'start_date'],
+                "ordering": ["body", "start_date"],
             },
         ),
         migrations.CreateModel(
-            name='ChairTermChair',
+            name="ChairTermChair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='chair_links', to='registry.entity')),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chair_links', to='governance.chairterm')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="chair_links",
+                        to="registry.entity",
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chair_links",
+                        to="governance.chairterm",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['term', 'position'],
+                "ordering": ["term", "position"],
             },
         ),
         migrations.AddField(
-            model_name='chairterm',
-            name='chairs',
-            field=models.ManyToManyField(related_name='chair_terms', through='governance.ChairTermChair', to='registry.entity'),
+            model_name="chairterm",
+            name="chairs",
+            field=models.ManyToManyField(
+                related_name="chair_terms",
+                through="governance.ChairTermChair",
+                to="registry.entity",
+            ),
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('kind', models.CharField(choices=[('principals', 'Principals'), ('working_level', 'Working level'), ('extended', 'Extended membership'), ('other', 'Other')], max_length=20)),
-                ('title', models.CharField(max_length=300)),
-                ('date', models.CharField(blank=True, max_length=30)),
-                ('date_start', models.DateField(blank=True, null=True)),
-                ('date_end', models.DateField(blank=True, null=True)),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meetings', to='registry.body')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("principals", "Principals"),
+                            ("working_level", "Working level"),
+                            ("extended", "Extended membership"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("date", models.CharField(blank=True, max_length=30)),
+                ("date_start", models.DateField(blank=True, null=True)),
+                ("date_end", models.DateField(blank=True, null=True)),
+                ("location", models.CharField(blank=True, max_length=200)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meetings",
+                        to="registry.body",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'date_start', 'key'],
+                "ordering": ["body", "date_start", "key"],
             },
         ),
         migrations.AddConstraint(
-            model_name='chairtermchair',
-            constraint=models.UniqueConstraint(fields=('term', 'entity'), name='chair_once_per_term'),
+            model_name="chairtermchair",
+            constraint=models.UniqueConstraint(
+                fields=("term", "entity"), name="chair_once_per_term"
+            ),
         ),
         migrations.AddIndex(
-            model_name='chairterm',
-            index=models.Index(fields=['body', 'start_date', 'end_date'], name='governance__body_id_9b65a2_idx'),
+            model_name="chairterm",
+            index=models.Index(
+                fields=["body", "start_date", "end_date"], name="governance__body_id_9b65a2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chairterm',
-            constraint=models.CheckConstraint(condition=models.Q(('start_date__lte', models.F('end_date'))), name='chair_term_ordered'),
+            model_name="chairterm",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start_date__lte", models.F("end_date"))),
+                name="chair_term_ordered",
+            ),
         ),
     ]

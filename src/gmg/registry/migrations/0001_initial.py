@@ -5,115 +5,292 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Entity',
+            name="Entity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acronym', models.CharField(max_length=60, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=250)),
-                ('kind', models.CharField(choices=[('un_entity', 'UN entity'), ('world_bank', 'World Bank'), ('iom', 'IOM'), ('member_state', 'Member State'), ('other', 'Other')], max_length=20)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parts', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("acronym", models.CharField(max_length=60, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=250)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("un_entity", "UN entity"),
+                            ("world_bank", "World Bank"),
+                            ("iom", "IOM"),
+                            ("member_state", "Member State"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parts",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entities',
-                'ordering': ['acronym'],
+                "verbose_name_plural": "entities",
+                "ordering": ["acronym"],
             },
         ),
         migrations.CreateModel(
-            name='Body',
+            name="Body",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('short_name', models.CharField(blank=True, max_length=40)),
-                ('description', models.TextField(blank=True)),
-                ('founded', models.CharField(blank=True, help_text='Partial date or range', max_length=30)),
-                ('founded_start', models.DateField(blank=True, null=True)),
-                ('ended', models.CharField(blank=True, max_length=30)),
-                ('ended_end', models.DateField(blank=True, null=True)),
-                ('governance_model', models.CharField(choices=[('rotating_chair', 'Rotating chair'), ('coordinator_secretariat', 'Coordinator and secretariat with an Executive Committee'), ('not_stated', 'Not stated')], default='not_stated', max_length=40)),
-                ('chair_rotation', models.TextField(blank=True, help_text='How the chair rotates, as stated')),
-                ('reports_to', models.CharField(blank=True, max_length=200)),
-                ('membership_note', models.TextField(blank=True, help_text='Shown where the sources do not list the members')),
-                ('predecessor', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successor', to='registry.body')),
-                ('coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='coordinates', to='registry.entity')),
-                ('secretariat', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='secretariat_of', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("short_name", models.CharField(blank=True, max_length=40)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "founded",
+                    models.CharField(blank=True, help_text="Partial date or range", max_length=30),
+                ),
+                ("founded_start", models.DateField(blank=True, null=True)),
+                ("ended", models.CharField(blank=True, max_length=30)),
+                ("ended_end", models.DateField(blank=True, null=True)),
+                (
+                    "governance_model",
+                    models.CharField(
+                        choices=[
+                            ("rotating_chair", "Rotating chair"),
+                            (
+                                "coordinator_secretariat",
+                                "Coordinator and secretariat with an Executive Committee",
+                            ),
+                            ("not_stated", "Not stated"),
+                        ],
+                        default="not_stated",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "chair_rotation",
+                    models.TextField(blank=True, help_text="How the chair rotates, as stated"),
+                ),
+                ("reports_to", models.CharField(blank=True, max_length=200)),
+                (
+                    "membership_note",
+                    models.TextField(
+                        blank=True, help_text="Shown where the sources do not list the members"
+                    ),
+                ),
+                (
+                    "predecessor",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="successor",
+                        to="registry.body",
+                    ),
+                ),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coordinates",
+                        to="registry.entity",
+                    ),
+                ),
+                (
+                    "secretariat",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="secretariat_of",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'bodies',
-                'ordering': ['founded_start', 'key'],
+                "verbose_name_plural": "bodies",
+                "ordering": ["founded_start", "key"],
             },
         ),
         migrations.CreateModel(
-            name='Fact',
+            name="Fact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('kind', models.CharField(choices=[('support', 'Support team'), ('staff_time', 'Staff time'), ('donor', 'Donor'), ('hosting', 'Hosting'), ('structure', 'Structure'), ('milestone', 'Milestone'), ('other', 'Other')], max_length=20)),
-                ('statement', models.TextField()),
-                ('date', models.CharField(blank=True, max_length=30)),
-                ('date_start', models.DateField(blank=True, null=True)),
-                ('date_end', models.DateField(blank=True, null=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='facts', to='registry.body')),
-                ('entity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facts', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("support", "Support team"),
+                            ("staff_time", "Staff time"),
+                            ("donor", "Donor"),
+                            ("hosting", "Hosting"),
+                            ("structure", "Structure"),
+                            ("milestone", "Milestone"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("statement", models.TextField()),
+                ("date", models.CharField(blank=True, max_length=30)),
+                ("date_start", models.DateField(blank=True, null=True)),
+                ("date_end", models.DateField(blank=True, null=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="facts",
+                        to="registry.body",
+                    ),
+                ),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facts",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'kind', 'date_start', 'key'],
+                "ordering": ["body", "kind", "date_start", "key"],
             },
         ),
         migrations.CreateModel(
-            name='EntityName',
+            name="EntityName",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=250)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variant_names', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=250)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variant_names",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['entity', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('entity', 'name'), name='entity_variant_name_unique')],
+                "ordering": ["entity", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("entity", "name"), name="entity_variant_name_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined', models.CharField(max_length=30)),
-                ('joined_start', models.DateField()),
-                ('joined_end', models.DateField()),
-                ('left', models.CharField(blank=True, max_length=30)),
-                ('left_start', models.DateField(blank=True, null=True)),
-                ('left_end', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='registry.body')),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined", models.CharField(max_length=30)),
+                ("joined_start", models.DateField()),
+                ("joined_end", models.DateField()),
+                ("left", models.CharField(blank=True, max_length=30)),
+                ("left_start", models.DateField(blank=True, null=True)),
+                ("left_end", models.DateField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="registry.body",
+                    ),
+                ),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'joined_start', 'entity__acronym'],
-                'indexes': [models.Index(fields=['body', 'joined_start'], name='registry_me_body_id_8ed4b0_idx')],
-                'constraints': [models.UniqueConstraint(fields=('body', 'entity', 'joined_start'), name='membership_unique_start'), models.CheckConstraint(condition=models.Q(('joined_start__lte', models.F('joined_end'))), name='membership_joined_ordered')],
+                "ordering": ["body", "joined_start", "entity__acronym"],
+                "indexes": [
+                    models.Index(
+                        fields=["body", "joined_start"], name="registry_me_body_id_8ed4b0_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("body", "entity", "joined_start"), name="membership_unique_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("joined_start__lte", models.F("joined_end"))),
+                        name="membership_joined_ordered",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Organ',
+            name="Organ",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField()),
-                ('name', models.CharField(max_length=200)),
-                ('also_called', models.CharField(blank=True, max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organs', to='registry.body')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField()),
+                ("name", models.CharField(max_length=200)),
+                ("also_called", models.CharField(blank=True, max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organs",
+                        to="registry.body",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('body', 'key'), name='organ_key_per_body')],
+                "ordering": ["body", "key"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("body", "key"), name="organ_key_per_body")
+                ],
             },
         ),
     ]

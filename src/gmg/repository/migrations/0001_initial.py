@@ -5,120 +5,272 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
-        ('workgroups', '0001_initial'),
+        ("registry", "0001_initial"),
+        ("workgroups", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Process',
+            name="Process",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=250)),
-                ('short_name', models.CharField(blank=True, max_length=60)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=250)),
+                ("short_name", models.CharField(blank=True, max_length=60)),
             ],
             options={
-                'verbose_name_plural': 'processes',
-                'ordering': ['key'],
+                "verbose_name_plural": "processes",
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Theme',
+            name="Theme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=250)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=250)),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Output',
+            name="Output",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=120, unique=True)),
-                ('type', models.CharField(choices=[('publication', 'Publication'), ('joint_statement', 'Joint statement'), ('chair_statement', 'Chair statement'), ('statement', 'Statement'), ('message', 'Message'), ('press_release', 'Press release'), ('intervention', 'Intervention'), ('joint_communique', 'Joint communiqué'), ('event', 'Event'), ('issue_brief', 'Issue brief'), ('briefing_note', 'Briefing note'), ('concept_note', 'Roundtable concept note'), ('contribution', 'Contribution to a process')], db_index=True, max_length=30)),
-                ('subtype', models.CharField(blank=True, max_length=40)),
-                ('title', models.TextField()),
-                ('description', models.TextField(blank=True)),
-                ('date', models.CharField(blank=True, max_length=80)),
-                ('date_start', models.DateField(blank=True, db_index=True, null=True)),
-                ('date_end', models.DateField(blank=True, null=True)),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('occasion', models.CharField(blank=True, max_length=400)),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('members', 'Members only'), ('draft', 'Draft')], db_index=True, default='public', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outputs', to='registry.body')),
-                ('related', models.ManyToManyField(blank=True, to='repository.output')),
-                ('working_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='outputs', to='workgroups.workinggroup')),
-                ('processes', models.ManyToManyField(blank=True, related_name='outputs', to='repository.process')),
-                ('themes', models.ManyToManyField(blank=True, related_name='outputs', to='repository.theme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=120, unique=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("publication", "Publication"),
+                            ("joint_statement", "Joint statement"),
+                            ("chair_statement", "Chair statement"),
+                            ("statement", "Statement"),
+                            ("message", "Message"),
+                            ("press_release", "Press release"),
+                            ("intervention", "Intervention"),
+                            ("joint_communique", "Joint communiqué"),
+                            ("event", "Event"),
+                            ("issue_brief", "Issue brief"),
+                            ("briefing_note", "Briefing note"),
+                            ("concept_note", "Roundtable concept note"),
+                            ("contribution", "Contribution to a process"),
+                        ],
+                        db_index=True,
+                        max_length=30,
+                    ),
+                ),
+                ("subtype", models.CharField(blank=True, max_length=40)),
+                ("title", models.TextField()),
+                ("description", models.TextField(blank=True)),
+                ("date", models.CharField(blank=True, max_length=80)),
+                ("date_start", models.DateField(blank=True, db_index=True, null=True)),
+                ("date_end", models.DateField(blank=True, null=True)),
+                ("location", models.CharField(blank=True, max_length=200)),
+                ("occasion", models.CharField(blank=True, max_length=400)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("members", "Members only"),
+                            ("draft", "Draft"),
+                        ],
+                        db_index=True,
+                        default="public",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outputs",
+                        to="registry.body",
+                    ),
+                ),
+                ("related", models.ManyToManyField(blank=True, to="repository.output")),
+                (
+                    "working_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outputs",
+                        to="workgroups.workinggroup",
+                    ),
+                ),
+                (
+                    "processes",
+                    models.ManyToManyField(
+                        blank=True, related_name="outputs", to="repository.process"
+                    ),
+                ),
+                (
+                    "themes",
+                    models.ManyToManyField(
+                        blank=True, related_name="outputs", to="repository.theme"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date_start', 'key'],
+                "ordering": ["date_start", "key"],
             },
         ),
         migrations.CreateModel(
-            name='OutputLink',
+            name="OutputLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('label', models.CharField(blank=True, max_length=200)),
-                ('output', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='repository.output')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("label", models.CharField(blank=True, max_length=200)),
+                (
+                    "output",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="repository.output",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['output', 'id'],
+                "ordering": ["output", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OutputTitle',
+            name="OutputTitle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.TextField()),
-                ('output', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='title_variants', to='repository.output')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.TextField()),
+                (
+                    "output",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="title_variants",
+                        to="repository.output",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['output', 'id'],
+                "ordering": ["output", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OutputDate',
+            name="OutputDate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=40)),
-                ('start', models.DateField()),
-                ('end', models.DateField()),
-                ('output', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dates', to='repository.output')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=40)),
+                ("start", models.DateField()),
+                ("end", models.DateField()),
+                (
+                    "output",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dates",
+                        to="repository.output",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['output', 'start'],
-                'indexes': [models.Index(fields=['start', 'end'], name='repository__start_6acaaa_idx')],
+                "ordering": ["output", "start"],
+                "indexes": [
+                    models.Index(fields=["start", "end"], name="repository__start_6acaaa_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutputEntity',
+            name="OutputEntity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('co_lead', 'Co-lead'), ('prepared_by', 'Prepared by'), ('facilitated_by', 'Facilitated by'), ('co_organiser', 'Co-organiser'), ('partner', 'Partner'), ('delivered_by', 'Delivered by')], max_length=20)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='output_links', to='registry.entity')),
-                ('output', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entity_links', to='repository.output')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("lead", "Lead"),
+                            ("co_lead", "Co-lead"),
+                            ("prepared_by", "Prepared by"),
+                            ("facilitated_by", "Facilitated by"),
+                            ("co_organiser", "Co-organiser"),
+                            ("partner", "Partner"),
+                            ("delivered_by", "Delivered by"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="output_links",
+                        to="registry.entity",
+                    ),
+                ),
+                (
+                    "output",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entity_links",
+                        to="repository.output",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['output', 'position'],
-                'indexes': [models.Index(fields=['entity', 'role'], name='repository__entity__fd6c7e_idx')],
-                'constraints': [models.UniqueConstraint(fields=('output', 'entity', 'role'), name='output_entity_role_unique')],
+                "ordering": ["output", "position"],
+                "indexes": [
+                    models.Index(fields=["entity", "role"], name="repository__entity__fd6c7e_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("output", "entity", "role"), name="output_entity_role_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='output',
-            index=models.Index(fields=['visibility', 'type', 'date_start'], name='repository__visibil_56636d_idx'),
+            model_name="output",
+            index=models.Index(
+                fields=["visibility", "type", "date_start"], name="repository__visibil_56636d_idx"
+            ),
         ),
     ]

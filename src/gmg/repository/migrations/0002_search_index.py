@@ -9,7 +9,8 @@ SQLITE = (
     "title, body, tokenize='porter unicode61 remove_diacritics 2')"
 )
 POSTGRES = [
-    f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} (output_id bigint PRIMARY KEY, document tsvector NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} "
+    "(output_id bigint PRIMARY KEY, document tsvector NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {INDEX_TABLE}_gin ON {INDEX_TABLE} USING gin (document)",
 ]
 

@@ -5,65 +5,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CoChair',
+            name="CoChair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('title', models.CharField(default='co-chair', max_length=40)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='co_chair_links', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("title", models.CharField(default="co-chair", max_length=40)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="co_chair_links",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', 'position'],
+                "ordering": ["group", "position"],
             },
         ),
         migrations.CreateModel(
-            name='WorkingGroup',
+            name="WorkingGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(unique=True)),
-                ('kind', models.CharField(choices=[('working_group', 'Working group'), ('task_force', 'Task force')], max_length=20)),
-                ('name', models.CharField(max_length=250)),
-                ('mandate', models.TextField(blank=True)),
-                ('established', models.CharField(blank=True, max_length=30)),
-                ('established_start', models.DateField(blank=True, null=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='working_groups', to='registry.body')),
-                ('co_chairs', models.ManyToManyField(related_name='co_chaired_groups', through='workgroups.CoChair', to='registry.entity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("working_group", "Working group"), ("task_force", "Task force")],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=250)),
+                ("mandate", models.TextField(blank=True)),
+                ("established", models.CharField(blank=True, max_length=30)),
+                ("established_start", models.DateField(blank=True, null=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="working_groups",
+                        to="registry.body",
+                    ),
+                ),
+                (
+                    "co_chairs",
+                    models.ManyToManyField(
+                        related_name="co_chaired_groups",
+                        through="workgroups.CoChair",
+                        to="registry.entity",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['body', 'established_start', 'key'],
+                "ordering": ["body", "established_start", "key"],
             },
         ),
         migrations.AddField(
-            model_name='cochair',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='co_chair_links', to='workgroups.workinggroup'),
+            model_name="cochair",
+            name="group",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="co_chair_links",
+                to="workgroups.workinggroup",
+            ),
         ),
         migrations.CreateModel(
-            name='WorkingGroupName',
+            name="WorkingGroupName",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=250)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variant_names', to='workgroups.workinggroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=250)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variant_names",
+                        to="workgroups.workinggroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', 'name'],
+                "ordering": ["group", "name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='cochair',
-            constraint=models.UniqueConstraint(fields=('group', 'entity'), name='co_chair_once_per_group'),
+            model_name="cochair",
+            constraint=models.UniqueConstraint(
+                fields=("group", "entity"), name="co_chair_once_per_group"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workinggroupname',
-            constraint=models.UniqueConstraint(fields=('group', 'name'), name='group_variant_name_unique'),
+            model_name="workinggroupname",
+            constraint=models.UniqueConstraint(
+                fields=("group", "name"), name="group_variant_name_unique"
+            ),
         ),
     ]
