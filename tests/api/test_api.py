@@ -210,3 +210,19 @@ def test_search_syntax_in_q_is_not_an_error(api):
     for q in ['"unbalanced', "a AND OR NOT", "*", "migration)(", "NEAR(x y)", "ü"]:
         status, data = api(f"/api/outputs?q={q}")
         assert status == 200, q
+
+
+def test_principals_meetings_and_support_facts(api):
+    status, data = api("/api/meetings?body=gmg&kind=principals")
+    assert status == 200
+    assert [m["date"] for m in data["items"]] == ["2017-04", "2017-11"]
+    _, data = api("/api/facts?body=gmg&kind=staff_time")
+    assert {(f["entity"], f["date"]) for f in data["items"]} == {
+        ("IOM", "2014/2018"),
+        ("UN DESA", "2014/2016"),
+        ("UNU", "2015"),
+    }
+    _, data = api("/api/facts?kind=donor")
+    assert [f["entity"] for f in data["items"]] == ["SDC"]
+    status, data = api("/api/meetings?kind=party")
+    assert status == 422

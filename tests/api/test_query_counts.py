@@ -17,6 +17,8 @@ BUDGET = {
     "/api/chairs?body=gmg": 6,
     "/api/bodies": 8,
     "/api/entities": 4,
+    "/api/meetings": 4,
+    "/api/facts?body=gmg": 5,
     "/api/working-groups": 7,
     "/api/working-groups/wg-mainstreaming": 7,
     "/": 12,

@@ -17,7 +17,7 @@ from gmg.api.schemas import (
     sources_of,
 )
 from gmg.governance import selectors
-from gmg.governance.models import ChairTerm
+from gmg.governance.models import ChairTerm, Meeting
 from gmg.registry.api import get_body
 
 router = Router(tags=["governance"])
@@ -88,3 +88,48 @@ def chairs(request: HttpRequest, query: Query[ChairsQuery]) -> ChairTermList:
     if query.on is not None and not terms:
         note = f"no chair term of {body.short_name or body.name} covers {query.on.isoformat()}"
     return ChairTermList(body=body.key, on=query.on, items=terms, count=len(terms), note=note)
+
+
+class MeetingOut(Schema):
+    key: str
+    body: str
+    kind: str
+    title: str
+    date: str | None
+    date_label: str
+    location: str | None
+    sources: list[SourceOut]
+
+
+class MeetingList(Schema):
+    items: list[MeetingOut]
+    count: int
+
+
+class MeetingsQuery(Schema):
+    body: str | None = None
+    kind: Meeting.Kind | None = None
+
+
+@router.get(
+    "/meetings",
+    response={200: MeetingList, 404: ErrorOut, 422: ErrorOut},
+    operation_id="list_meetings",
+)
+def meetings(request: HttpRequest, query: Query[MeetingsQuery]) -> MeetingList:
+    """Meetings of the bodies (Principals, working level, extended membership), oldest first."""
+    found = selectors.meetings(get_body(query.body) if query.body else None, kind=query.kind)
+    items = [
+        MeetingOut(
+            key=m.key,
+            body=m.body.key,
+            kind=m.kind,
+            title=m.title,
+            date=m.date or None,
+            date_label=date_label(m.date),
+            location=m.location or None,
+            sources=sources_of(m),
+        )
+        for m in found
+    ]
+    return MeetingList(items=items, count=len(items))

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from gmg.governance.models import ChairTerm
+from gmg.governance.models import ChairTerm, Meeting
 from gmg.registry.models import Body
 
 
@@ -21,3 +21,12 @@ def chair_terms(
     if with_sources:
         terms = terms.prefetch_related("citations__document")
     return terms
+
+
+def meetings(body: Body | None = None, *, kind: str | None = None) -> QuerySet[Meeting]:
+    found = Meeting.objects.select_related("body").prefetch_related("citations__document")
+    if body is not None:
+        found = found.filter(body=body)
+    if kind:
+        found = found.filter(kind=kind)
+    return found.order_by("date_start", "key")

@@ -18,7 +18,7 @@ from gmg.api.schemas import (
     sources_of,
 )
 from gmg.registry import selectors
-from gmg.registry.models import Body, Entity
+from gmg.registry.models import Body, Entity, Fact
 
 router = Router(tags=["registry"])
 
@@ -225,6 +225,53 @@ def members(request: HttpRequest, query: Query[MembersQuery]) -> MemberList:
         certain_count=sum(1 for m in found if m.certain),
         note=note,
     )
+
+
+class FactOut(Schema):
+    key: str
+    body: str
+    kind: str
+    entity: str | None
+    statement: str
+    date: str | None
+    date_label: str
+    sources: list[SourceOut]
+
+
+class FactList(Schema):
+    items: list[FactOut]
+    count: int
+
+
+class FactsQuery(Schema):
+    body: str | None = None
+    kind: Fact.Kind | None = None
+
+
+@router.get(
+    "/facts", response={200: FactList, 404: ErrorOut, 422: ErrorOut}, operation_id="list_facts"
+)
+def facts(request: HttpRequest, query: Query[FactsQuery]) -> FactList:
+    """Stated facts with no table of their own: the support team, staff time, donors, hosting."""
+    found = Fact.objects.select_related("body", "entity").prefetch_related("citations__document")
+    if query.body:
+        found = found.filter(body=get_body(query.body))
+    if query.kind:
+        found = found.filter(kind=query.kind)
+    items = [
+        FactOut(
+            key=f.key,
+            body=f.body.key,
+            kind=f.kind,
+            entity=f.entity.acronym if f.entity else None,
+            statement=f.statement,
+            date=f.date or None,
+            date_label=date_label(f.date),
+            sources=sources_of(f),
+        )
+        for f in found
+    ]
+    return FactList(items=items, count=len(items))
 
 
 __all__ = ["router", "NOT_STATED"]
