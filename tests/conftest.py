@@ -21,10 +21,14 @@ def gmg_bundle():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, gmg_bundle):
+def django_db_setup(django_db_setup, django_db_blocker, gmg_bundle, tmp_path_factory):
     """Load the GMG record through the real loader service once for the whole session."""
+    from django.conf import settings
+
     from gmg.record.loader import load_bundle
 
+    # The tantivy index is a directory: give the test session its own.
+    settings.GMG_SEARCH_INDEX_DIR = tmp_path_factory.mktemp("search-index")
     with django_db_blocker.unblock():
         load_bundle(gmg_bundle, by=Actor.system("test-setup"), replace=True)
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "gmg.core",
     "gmg.accounts",
     "gmg.registry",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "gmg.repository",
     "gmg.api",
     "gmg.site",
+    "gmg.reports",
     "ninja",  # serves the API docs' assets locally instead of from a CDN
 ]
 
@@ -129,11 +131,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # The search engine behind gmg.repository.search; see docs/configuration.md.
-GMG_SEARCH_ENGINE = os.environ.get("GMG_SEARCH_ENGINE", "database")
-if GMG_SEARCH_ENGINE not in {"database"}:
+# auto: tantivy on SQLite, the shared in-database engine on PostgreSQL.
+GMG_SEARCH_ENGINE = os.environ.get("GMG_SEARCH_ENGINE", "auto")
+_ENGINES = {"auto", "tantivy", "postgres", "sqlite"}
+if GMG_SEARCH_ENGINE not in _ENGINES:
     raise ImproperlyConfigured(
-        f"GMG_SEARCH_ENGINE={GMG_SEARCH_ENGINE!r} is not known (known: database)"
+        f"GMG_SEARCH_ENGINE={GMG_SEARCH_ENGINE!r} is not known "
+        f"(known: {', '.join(sorted(_ENGINES))})"
     )
+GMG_SEARCH_INDEX_DIR = Path(os.environ.get("GMG_SEARCH_INDEX_DIR", DATA_DIR / "search-index"))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from gmg.api.api import api
+from gmg.site.sitemaps import SITEMAPS
+from gmg.site.views import robots
 
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots, name="robots"),
     path("", include("gmg.site.urls")),
 ]

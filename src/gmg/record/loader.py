@@ -29,6 +29,7 @@ from gmg.repository.models import (
     OutputEntity,
     OutputLink,
     OutputTitle,
+    OutputYear,
     Process,
     Role,
     Theme,
@@ -41,6 +42,7 @@ RECORD_MODELS: list[type[models.Model]] = [
     OutputLink,
     OutputTitle,
     OutputDate,
+    OutputYear,
     OutputEntity,
     Output,
     Process,
@@ -432,6 +434,10 @@ class _Loader:
             OutputDate.objects.bulk_create(
                 OutputDate(output=output, text=d.text, start=d.start, end=d.end)
                 for d in {d.text: d for d in spans}.values()
+            )
+            OutputYear.objects.bulk_create(
+                OutputYear(output=output, year=year)
+                for year in sorted({y for d in spans for y in range(d.start.year, d.end.year + 1)})
             )
             for title in node.get("title_variants") or []:
                 OutputTitle.objects.create(output=output, title=title)

@@ -63,3 +63,22 @@ def members_on(body: Body, on: dt.date, *, with_sources: bool = False) -> list[M
         )
         for m in memberships
     ]
+
+
+def lineage_admissions(body: Body) -> list[Membership]:
+    """Each entity's first membership in ``body`` or its predecessors, oldest first.
+
+    This is how the GMG grew from the Geneva Migration Group's six to its twenty-two: the
+    six founders count from 2003, not from the renaming of 2006.
+    """
+    chain = []
+    current: Body | None = body
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.predecessor
+    first: dict[int, Membership] = {}
+    for membership in (
+        Membership.objects.filter(body__in=chain).select_related("entity").order_by("joined_start")
+    ):
+        first.setdefault(membership.entity_id, membership)
+    return sorted(first.values(), key=lambda m: (m.joined_start, m.entity.acronym))

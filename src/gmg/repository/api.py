@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Literal
 
 from django.http import HttpRequest
@@ -14,6 +13,7 @@ from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label
 from gmg.core.viewer import Viewer
 from gmg.repository import selectors
 from gmg.repository.models import Output, OutputType, Role
+from gmg.repository.search import SearchQuery
 
 router = Router(tags=["repository"])
 
@@ -41,6 +41,14 @@ class OutputOut(Schema):
     processes: list[str]
     themes: list[str]
     visibility: str
+    snippet: str | None = Field(
+        None, description="HTML: an excerpt with matched words in <mark>, for text queries"
+    )
+
+
+class FacetValue(Schema):
+    value: str
+    count: int
 
 
 class OutputDetail(OutputOut):
@@ -59,6 +67,15 @@ class OutputList(Schema):
     page: int
     pages: int
     page_size: int
+    facets: dict[str, list[FacetValue]] | None = Field(
+        None,
+        description="With facets=true: counts per value of type, year, entity, role, "
+        "working_group, process and theme, over all results",
+    )
+    suggestion: str | None = Field(None, description="A respelling of q, when q matched nothing")
+    corrected_from: str | None = Field(
+        None, description="Set when results are for the suggestion instead of q as typed"
+    )
 
 
 class OutputQuery(Schema):
@@ -78,6 +95,7 @@ class OutputQuery(Schema):
     sort: Literal["relevance", "date", "-date", "title"] = "relevance"
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    facets: bool = Field(False, description="Also return facet counts")
 
 
 def output_fields(output: Output) -> dict:
@@ -131,33 +149,54 @@ def _check_known(query: OutputQuery) -> None:
 def list_outputs(request: HttpRequest, query: Query[OutputQuery]) -> OutputList:
     """Search and filter the outputs. With ``q``, results are ranked by relevance."""
     _check_known(query)
-    result = selectors.filter_outputs(
-        Viewer.from_request(request),
-        selectors.OutputFilters(
-            q=query.q,
-            type=query.type or "",
-            year=query.year,
-            entity=query.entity or "",
-            role=query.role or "",
-            working_group=query.working_group or "",
-            process=query.process or "",
-            theme=query.theme or "",
-            date_from=query.date_from,
-            date_to=query.date_to,
-            body=query.body or "",
-        ),
+    search_query = SearchQuery(
+        text=query.q,
+        filters={
+            name: str(value)
+            for name, value in {
+                "type": query.type,
+                "year": query.year,
+                "entity": query.entity,
+                "role": query.role,
+                "working_group": query.working_group,
+                "process": query.process,
+                "theme": query.theme,
+                "body": query.body,
+            }.items()
+            if value not in (None, "")
+        },
+        date_from=query.date_from.isoformat() if query.date_from else "",
+        date_to=query.date_to.isoformat() if query.date_to else "",
     )
-    pages = max(1, math.ceil(result.count / query.page_size))
-    if query.page > pages:
-        raise HttpError(404, f"page {query.page} is past the last page ({pages})")
-    sort = query.sort if (query.q.strip() or query.sort != "relevance") else "date"
-    items = selectors.page_of(result, page=query.page, page_size=query.page_size, sort=sort)
+    try:
+        found = selectors.search_outputs(
+            Viewer.from_request(request),
+            search_query,
+            sort=query.sort,
+            page=query.page,
+            page_size=query.page_size,
+            with_facets=query.facets,
+        )
+    except selectors.PageOutOfRange as exc:
+        raise HttpError(404, str(exc)) from exc
     return OutputList(
-        items=[OutputOut(**output_fields(o)) for o in items],
-        count=result.count,
-        page=query.page,
-        pages=pages,
-        page_size=query.page_size,
+        items=[
+            OutputOut(**output_fields(o), snippet=found.snippets.get(o.key)) for o in found.outputs
+        ],
+        count=found.total,
+        page=found.page,
+        pages=found.pages,
+        page_size=found.page_size,
+        facets=(
+            {
+                name: [FacetValue(value=v, count=n) for v, n in values]
+                for name, values in found.facets.items()
+            }
+            if query.facets
+            else None
+        ),
+        suggestion=found.suggestion or None,
+        corrected_from=found.corrected_from or None,
     )
 
 

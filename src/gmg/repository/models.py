@@ -135,6 +135,20 @@ class OutputDate(models.Model):
         return self.text
 
 
+class OutputYear(models.Model):
+    """A year an output's stated dates touch: the year facet and filter (derived by the loader)."""
+
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField(db_index=True)
+
+    class Meta:
+        ordering = ["output", "year"]
+        constraints = [models.UniqueConstraint(fields=["output", "year"], name="output_year_once")]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
 class OutputEntity(models.Model):
     output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="entity_links")
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="output_links")

@@ -1,47 +1,108 @@
 """Full-text search over outputs: one small interface, an index derived from the database.
 
-The database is the record; the index is rebuilt from it by ``rebuild_index()`` (``gmg
-reindex``, and at the end of every ``load_bundle``). Services that write single outputs call
-``reindex_outputs()``. Callers only ever see
-``search(query) -> ranked output ids``, so engines can be swapped by ``GMG_SEARCH_ENGINE``.
+The database is the record; an engine's index is rebuilt from it by ``rebuild_index()``
+(``gmg reindex``, and at the end of every ``load_bundle``), and services that change single
+outputs call ``reindex_outputs()``. Callers see only ``search(SearchQuery) -> SearchResult``:
+ranked hits with snippets, the total, facet counts, and a suggestion for a misspelt query.
 
-The ``database`` engine uses what the database has: SQLite FTS5 (bm25) or PostgreSQL's
-``tsvector`` with a GIN index. Faster engines for very large repositories plug in here.
+Engines (``GMG_SEARCH_ENGINE``):
+- ``tantivy``: the embedded default with SQLite. A tantivy index in ``GMG_DATA_DIR``; top-k
+  ranking (BM25 with block-max WAND) does not score every match, and facets are columnar
+  aggregations, so common words stay fast at a million outputs.
+- ``postgres``: inside PostgreSQL, shared by every app server. ``tsvector`` with a RUM index
+  (ranked top-k from the index) where the ``rum`` extension exists, else GIN.
+- ``sqlite``: SQLite FTS5 (bm25); small installs and tests.
+``auto`` (the default) picks tantivy on SQLite and postgres on PostgreSQL.
+
+Visibility is not decided here: the caller passes the viewer's scopes, computed by
+``gmg.repository.selectors.visibility_scopes``, and every engine filters on them.
 """
 
 from __future__ import annotations
 
+import difflib
+import html
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Cast
 
-from gmg.repository.models import Output
+from gmg.repository.models import Output, OutputEntity, OutputYear
 
 INDEX_TABLE = "repository_search_index"
+FACETS = ("type", "year", "entity", "role", "working_group", "process", "theme")
+MAX_FACET_VALUES = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+# -- the interface ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: Mapping[str, str] = field(default_factory=dict)  # facet name -> one value
+    date_from: str = ""  # ISO day, inclusive
+    date_to: str = ""
 
 
 @dataclass(frozen=True)
 class Hit:
-    output_id: int
-    score: float
+    key: str
+    score: float = 0.0
+    snippet: str = ""  # HTML: escaped text with <mark> around matched words
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    corrected_from: str = ""  # the query as typed, when results are for a suggestion
+    suggestion: str = ""  # a better spelling, when nothing matched
 
 
 class SearchEngine(Protocol):
     name: str
 
-    def rebuild(self, outputs: Iterable[Output]) -> int: ...
+    def rebuild(self) -> int: ...
 
-    def update(self, outputs: Iterable[Output]) -> None: ...
+    def update(self, keys: Iterable[str]) -> None: ...
 
-    def remove(self, output_ids: Iterable[int]) -> None: ...
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        scopes: frozenset[str],
+        sort: str,
+        offset: int,
+        limit: int,
+        with_facets: bool,
+    ) -> SearchResult: ...
 
-    def search(self, query: str) -> list[Hit]: ...
+    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]: ...
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+# -- what gets indexed -----------------------------------------------------------------------
+
+
+def indexable_outputs() -> QuerySet[Output]:
+    return (
+        Output.objects.select_related("working_group", "body")
+        .prefetch_related("title_variants", "entity_links__entity", "processes", "themes", "years")
+        .order_by("pk")
+    )
 
 
 def document_text(output: Output) -> tuple[str, str]:
@@ -64,19 +125,234 @@ def document_text(output: Output) -> tuple[str, str]:
     return title, " ".join(p for p in parts if p)
 
 
-def words(query: str) -> list[str]:
-    return _WORD.findall(query.lower())
+def facet_values(output: Output) -> dict[str, list[str]]:
+    links = list(output.entity_links.all())
+    return {
+        "type": [output.type],
+        "year": sorted({str(y.year) for y in output.years.all()}),
+        "entity": sorted({link.entity.acronym for link in links}),
+        "role": sorted({link.role for link in links}),
+        "entity_role": sorted({f"{link.entity.acronym}|{link.role}" for link in links}),
+        "working_group": [output.working_group.key] if output.working_group else [],
+        "process": [p.key for p in output.processes.all()],
+        "theme": [t.key for t in output.themes.all()],
+        "visibility": [output.visibility],
+        "group_body": [output.body.key],
+    }
 
 
-class SqliteFts5Engine:
-    """SQLite FTS5 with the Porter stemmer; ranked by bm25 with the title weighted up."""
+def highlight(text: str, terms: list[str]) -> str:
+    """Escape ``text`` and mark the words that start with a query word's stem-ish prefix."""
+    if not terms:
+        return html.escape(text)
+    stems = sorted({t[: max(4, len(t) - 2)] if len(t) > 4 else t for t in terms}, key=len)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, stems)) + r")\w*", re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(html.escape(text[last : match.start()]))
+        out.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
 
-    name = "sqlite-fts5"
 
-    def rebuild(self, outputs: Iterable[Output]) -> int:
+def snippet_of(title: str, body: str, terms: list[str], width: int = 220) -> str:
+    """A window of the body around the first matched word, highlighted (for DB engines)."""
+    lowered = body.lower()
+    positions = [lowered.find(t[:4]) for t in terms if lowered.find(t[:4]) >= 0]
+    start = max(0, min(positions) - 60) if positions else 0
+    window = body[start : start + width]
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(body) else ""
+    return prefix + highlight(window, terms) + suffix
+
+
+def suggest(engine: SearchEngine, text: str, scopes: frozenset[str]) -> str:
+    """A respelling of ``text`` from the words of what the viewer may see, or ""."""
+    corrected, changed = [], False
+    for word in words(text):
+        candidates = engine.vocabulary(word[:2], scopes) if len(word) > 3 else []
+        if word in candidates or not candidates:
+            corrected.append(word)
+            continue
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+        corrected.append(close[0] if close else word)
+        changed = changed or bool(close)
+    return " ".join(corrected) if changed else ""
+
+
+# -- database engines (SQLite FTS5, PostgreSQL tsvector) -------------------------------------
+
+
+class _DatabaseEngine:
+    """Filters and facets through the ORM; full text through the database's own index."""
+
+    name = "database"
+
+    def rebuild(self) -> int:
+        self._clear()
+        return self._insert(indexable_outputs())
+
+    def update(self, keys: Iterable[str]) -> None:
+        outputs = list(indexable_outputs().filter(key__in=list(keys)))
+        self._remove([o.pk for o in outputs])
+        self._insert(outputs)
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
+    def _insert(self, outputs: Iterable[Output]) -> int:
+        raise NotImplementedError
+
+    def _remove(self, ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def _match(self, text: str) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
+        return _title_vocabulary(prefix, scopes)
+
+    def _filtered(self, query: SearchQuery, scopes: frozenset[str]) -> QuerySet[Output]:
+        outputs = Output.objects.filter(visibility__in=scopes)
+        f = query.filters
+        if f.get("type"):
+            outputs = outputs.filter(type=f["type"])
+        if f.get("year"):
+            outputs = outputs.filter(years__year=int(f["year"]))
+        if f.get("entity") or f.get("role"):
+            links = OutputEntity.objects.all()
+            if f.get("entity"):
+                links = links.filter(entity__acronym=f["entity"])
+            if f.get("role"):
+                links = links.filter(role=f["role"])
+            outputs = outputs.filter(pk__in=links.values("output_id"))
+        if f.get("working_group"):
+            outputs = outputs.filter(working_group__key=f["working_group"])
+        if f.get("process"):
+            outputs = outputs.filter(processes__key=f["process"])
+        if f.get("theme"):
+            outputs = outputs.filter(themes__key=f["theme"])
+        if f.get("body"):
+            outputs = outputs.filter(body__key=f["body"])
+        if query.date_from or query.date_to:
+            spans = Output.objects.all()
+            if query.date_from:
+                spans = spans.filter(dates__end__gte=query.date_from)
+            if query.date_to:
+                spans = spans.filter(dates__start__lte=query.date_to)
+            outputs = outputs.filter(pk__in=spans.values("pk"))
+        return outputs
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        scopes: frozenset[str],
+        sort: str,
+        offset: int,
+        limit: int,
+        with_facets: bool,
+    ) -> SearchResult:
+        outputs = self._filtered(query, scopes)
+        terms = words(query.text)
+        scores: dict[int, float] = {}
+        if terms:
+            matches = self._match(query.text)
+            scores = dict(matches)
+            outputs = outputs.filter(pk__in=list(scores))
+            if sort == "relevance":
+                allowed = set(outputs.values_list("pk", flat=True))
+                ranked = [pk for pk, _ in matches if pk in allowed]
+                total, page_ids = len(ranked), ranked[offset : offset + limit]
+        if not terms or sort != "relevance":
+            total = outputs.count()
+            page_ids = list(
+                outputs.order_by(*_date_order(sort)).values_list("pk", flat=True)[
+                    offset : offset + limit
+                ]
+            )
+        keys = dict(Output.objects.filter(pk__in=page_ids).values_list("pk", "key"))
+        snippets = self._snippets(page_ids, query.text) if terms and page_ids else {}
+        hits = [Hit(keys[pk], scores.get(pk, 0.0), snippets.get(pk, "")) for pk in page_ids]
+        result = SearchResult(total=total, hits=hits)
+        if with_facets:
+            result.facets = database_facets(outputs, query.filters.get("entity", ""))
+        return result
+
+    def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
+        raise NotImplementedError
+
+
+# Marks put around matches by the database, then swapped for <mark> after HTML-escaping,
+# so text from the record can never inject markup.
+_OPEN, _CLOSE = "\x02", "\x03"
+
+
+def _marked_html(text: str) -> str:
+    return html.escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+def _date_order(sort: str) -> list:
+    if sort == "title":
+        return [F("title").asc(), F("key").asc()]
+    if sort == "-date":
+        return [F("date_start").desc(nulls_last=True), F("key").asc()]
+    return [F("date_start").asc(nulls_last=True), F("key").asc()]
+
+
+def database_facets(
+    outputs: QuerySet[Output], entity: str = ""
+) -> dict[str, list[tuple[str, int]]]:
+    """Every facet's counts over ``outputs`` in one UNION ALL query."""
+    ids = outputs.values("pk")
+    as_text = lambda expr: Cast(expr, output_field=Output._meta.get_field("key"))  # noqa: E731
+    links = OutputEntity.objects.filter(output__in=ids)
+    role_links = links.filter(entity__acronym=entity) if entity else links
+    parts = [
+        Output.objects.filter(pk__in=ids)
+        .values(v=as_text(F("type")))
+        .annotate(f=Value("type"), n=Count("pk", distinct=True))
+        .values_list("f", "v", "n"),
+        OutputYear.objects.filter(output__in=ids)
+        .values(v=as_text(F("year")))
+        .annotate(f=Value("year"), n=Count("output", distinct=True))
+        .values_list("f", "v", "n"),
+        links.values(v=as_text(F("entity__acronym")))
+        .annotate(f=Value("entity"), n=Count("output", distinct=True))
+        .values_list("f", "v", "n"),
+        role_links.values(v=as_text(F("role")))
+        .annotate(f=Value("role"), n=Count("output", distinct=True))
+        .values_list("f", "v", "n"),
+        Output.objects.filter(pk__in=ids, working_group__isnull=False)
+        .values(v=as_text(F("working_group__key")))
+        .annotate(f=Value("working_group"), n=Count("pk", distinct=True))
+        .values_list("f", "v", "n"),
+        Output.processes.through.objects.filter(output__in=ids)  # type: ignore[misc]  # stubs miss annotate aliases on through models
+        .values(v=as_text(F("process__key")))
+        .annotate(f=Value("process"), n=Count("output", distinct=True))
+        .values_list("f", "v", "n"),
+        Output.themes.through.objects.filter(output__in=ids)  # type: ignore[misc]  # as above
+        .values(v=as_text(F("theme__key")))
+        .annotate(f=Value("theme"), n=Count("output", distinct=True))
+        .values_list("f", "v", "n"),
+    ]
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for name, value, count in parts[0].union(*parts[1:], all=True):
+        facets[name].append((str(value), count))
+    for name in facets:
+        facets[name].sort(key=lambda item: (-item[1], item[0]))
+    return facets
+
+
+class SqliteEngine(_DatabaseEngine):
+    """SQLite FTS5 with the Porter stemmer; bm25 with the title weighted up."""
+
+    name = "sqlite"
+
+    def _clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {INDEX_TABLE}")  # noqa: S608 - constant table name
-        return self._insert(outputs)
 
     def _insert(self, outputs: Iterable[Output]) -> int:
         rows = [(o.pk, *document_text(o)) for o in outputs]
@@ -87,23 +363,16 @@ class SqliteFts5Engine:
             )
         return len(rows)
 
-    def update(self, outputs: Iterable[Output]) -> None:
-        outputs = list(outputs)
-        self.remove(o.pk for o in outputs)
-        self._insert(outputs)
-
-    def remove(self, output_ids: Iterable[int]) -> None:
+    def _remove(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"DELETE FROM {INDEX_TABLE} WHERE rowid = %s",  # noqa: S608
-                [(i,) for i in output_ids],
+                [(i,) for i in ids],
             )
 
-    def search(self, query: str) -> list[Hit]:
-        terms = words(query)
-        if not terms:
-            return []
-        # Quote every word so user input is never FTS5 syntax; the last word matches as a prefix.
+    def _match(self, text: str) -> list[tuple[int, float]]:
+        terms = words(text)
+        # Quote every word so input is never FTS5 syntax; the last one matches as a prefix.
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         with connection.cursor() as cursor:
             cursor.execute(
@@ -111,81 +380,393 @@ class SqliteFts5Engine:
                 f"WHERE {INDEX_TABLE} MATCH %s ORDER BY 2",
                 [match.strip()],
             )
-            return [Hit(row[0], -row[1]) for row in cursor.fetchall()]
+            return [(row[0], -row[1]) for row in cursor.fetchall()]
+
+    def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
+        terms = words(text)
+        match = " OR ".join(f'"{t}"*' for t in terms)
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, snippet({INDEX_TABLE}, 1, %s, %s, '…', 28), "  # noqa: S608
+                f"highlight({INDEX_TABLE}, 0, %s, %s) FROM {INDEX_TABLE} "
+                f"WHERE {INDEX_TABLE} MATCH %s AND rowid IN ({placeholders})",
+                [_OPEN, _CLOSE, _OPEN, _CLOSE, match, *ids],
+            )
+            rows = cursor.fetchall()
+        return {pk: _marked_html(body if _OPEN in body else title) for pk, body, title in rows}
 
 
-class PostgresTsvectorEngine:
-    """PostgreSQL full text: an English tsvector per output, title weighted A, GIN-indexed."""
+class PostgresEngine(_DatabaseEngine):
+    """PostgreSQL full text: English tsvector per output (title weighted A), RUM or GIN."""
 
-    name = "postgres-tsvector"
+    name = "postgres"
 
-    def rebuild(self, outputs: Iterable[Output]) -> int:
+    def _clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {INDEX_TABLE}")
-        return self._insert(outputs)
 
     def _insert(self, outputs: Iterable[Output]) -> int:
         rows = [(o.pk, *document_text(o)) for o in outputs]
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {INDEX_TABLE} (output_id, document) VALUES (%s, "  # noqa: S608
-                "setweight(to_tsvector('english', %s), 'A') || "
+                f"INSERT INTO {INDEX_TABLE} (output_id, title, body, document) "  # noqa: S608
+                "VALUES (%s, %s, %s, setweight(to_tsvector('english', %s), 'A') || "
                 "setweight(to_tsvector('english', %s), 'B')) "
-                "ON CONFLICT (output_id) DO UPDATE SET document = EXCLUDED.document",
-                rows,
+                "ON CONFLICT (output_id) DO UPDATE SET title = EXCLUDED.title, "
+                "body = EXCLUDED.body, document = EXCLUDED.document",
+                [(pk, title, body, title, body) for pk, title, body in rows],
             )
         return len(rows)
 
-    def update(self, outputs: Iterable[Output]) -> None:
-        self._insert(outputs)
-
-    def remove(self, output_ids: Iterable[int]) -> None:
+    def _remove(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"DELETE FROM {INDEX_TABLE} WHERE output_id = %s",  # noqa: S608
-                [(i,) for i in output_ids],
+                [(i,) for i in ids],
             )
 
-    def search(self, query: str) -> list[Hit]:
-        terms = words(query)
-        if not terms:
-            return []
-        # Every word must match; the last one as a prefix, as a user types.
-        tsquery = " & ".join([f"{t}" for t in terms[:-1]] + [f"{terms[-1]}:*"])
+    def _match(self, text: str) -> list[tuple[int, float]]:
+        terms = words(text)
+        tsquery = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT output_id, ts_rank(document, q) FROM {INDEX_TABLE}, "  # noqa: S608
-                "to_tsquery('english', %s) q WHERE document @@ q ORDER BY 2 DESC",
+                "to_tsquery('english', %s) q WHERE document @@ q ORDER BY 2 DESC, 1",
                 [tsquery],
             )
-            return [Hit(row[0], float(row[1])) for row in cursor.fetchall()]
+            return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+    def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
+        terms = words(text)
+        tsquery = " | ".join(f"{t}:*" for t in terms)
+        options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=35, MinWords=12"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT output_id, ts_headline('english', body, q, %s), "  # noqa: S608
+                f"ts_headline('english', title, q, %s) FROM {INDEX_TABLE}, "
+                "to_tsquery('english', %s) q WHERE output_id = ANY(%s)",
+                [options, f"HighlightAll=true, StartSel={_OPEN}, StopSel={_CLOSE}", tsquery, ids],
+            )
+            rows = cursor.fetchall()
+        return {pk: _marked_html(body if _OPEN in body else title) for pk, body, title in rows}
+
+
+def _title_vocabulary(prefix: str, scopes: frozenset[str]) -> list[str]:
+    """Words starting with ``prefix`` in the titles of outputs within ``scopes``."""
+    found: set[str] = set()
+    titles = Output.objects.filter(visibility__in=scopes, title__icontains=prefix)
+    for title in titles.values_list("title", flat=True).iterator():
+        found.update(w for w in words(title) if w.startswith(prefix) and not w.isdigit())
+    return sorted(found)
+
+
+# -- tantivy ---------------------------------------------------------------------------------
+
+
+class TantivyEngine:
+    """An on-disk tantivy index: top-k BM25 and columnar facet counts."""
+
+    name = "tantivy"
+    KEYWORD_FIELDS = (*FACETS, "entity_role", "visibility", "group_body")
+    _lock = threading.Lock()
+    _indexes: dict[str, object] = {}
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @staticmethod
+    def _schema():
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("key", stored=True, tokenizer_name="raw", fast=True)
+        builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
+        builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+        builder.add_text_field("words", tokenizer_name="default", index_option="basic")
+        builder.add_integer_field("date_desc", fast=True, indexed=True)
+        builder.add_integer_field("date_asc", fast=True, indexed=True)
+        builder.add_integer_field("day_start", fast=True, indexed=True)
+        builder.add_integer_field("day_end", fast=True, indexed=True)
+        for name in TantivyEngine.KEYWORD_FIELDS:
+            builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+        return builder.build()
+
+    def _index(self, create: bool = False):
+        import tantivy
+
+        key = str(self.path)
+        with self._lock:
+            index = self._indexes.get(key)
+            if index is None or create:
+                self.path.mkdir(parents=True, exist_ok=True)
+                index = tantivy.Index(self._schema(), path=key, reuse=not create)
+                self._indexes[key] = index
+            return index
+
+    @staticmethod
+    def document(output: Output):
+        import tantivy
+
+        title, body = document_text(output)
+        doc = tantivy.Document()
+        doc.add_text("key", output.key)
+        doc.add_text("title", title)
+        doc.add_text("body", body)
+        doc.add_text("words", title)
+        start = output.date_start.toordinal() if output.date_start else None
+        doc.add_integer("date_desc", start if start is not None else -1)
+        doc.add_integer("date_asc", start if start is not None else 10**7)
+        for span in output.dates.all():
+            doc.add_integer("day_start", span.start.toordinal())
+            doc.add_integer("day_end", span.end.toordinal())
+        for name, values in facet_values(output).items():
+            for value in values:
+                doc.add_text(name, value)
+        return doc
+
+    def rebuild(self) -> int:
+        index = self._index(create=True)
+        writer = index.writer(heap_size=200_000_000, num_threads=1)
+        writer.delete_all_documents()
+        count = 0
+        for output in indexable_outputs().prefetch_related("dates").iterator(chunk_size=2000):
+            writer.add_document(self.document(output))
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        return count
+
+    def add_documents(self, documents: Iterable, *, clear: bool = False) -> int:
+        """Bulk indexing for large synthetic corpora (bench/): documents already built."""
+        index = self._index(create=clear)
+        writer = index.writer(heap_size=400_000_000, num_threads=2)
+        count = 0
+        for doc in documents:
+            writer.add_document(doc)
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        return count
+
+    def update(self, keys: Iterable[str]) -> None:
+        import tantivy
+
+        keys = list(keys)
+        index = self._index()
+        writer = index.writer(heap_size=50_000_000, num_threads=1)
+        for key in keys:
+            writer.delete_documents_by_term("key", key)
+        for output in indexable_outputs().prefetch_related("dates").filter(key__in=keys):
+            writer.add_document(self.document(output))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        del tantivy
+
+    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
+        import tantivy
+
+        index = self._index()
+        visible = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.term_query(index.schema, "visibility", s))
+                for s in sorted(scopes)
+            ]
+        )
+        terms = index.searcher().terms_with_prefix("words", prefix, filter_query=visible)
+        return [term for term, count in terms if count and not term.isdigit()]
+
+    def _query(self, query: SearchQuery, scopes: frozenset[str]):
+        import tantivy
+
+        index = self._index()
+        schema = index.schema
+        must = [
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(schema, "visibility", s))
+                    for s in sorted(scopes)
+                ]
+            )
+        ]
+        for name, value in query.filters.items():
+            if not value:
+                continue
+            if name == "role" and query.filters.get("entity"):
+                name, value = "entity_role", f"{query.filters['entity']}|{value}"
+            elif name == "body":
+                name = "group_body"
+            must.append(tantivy.Query.term_query(schema, name, str(value)))
+        if query.date_from:
+            day = _ordinal(query.date_from)
+            must.append(
+                tantivy.Query.range_query(schema, "day_end", tantivy.FieldType.Integer, day, 10**7)
+            )
+        if query.date_to:
+            day = _ordinal(query.date_to)
+            must.append(
+                tantivy.Query.range_query(schema, "day_start", tantivy.FieldType.Integer, 0, day)
+            )
+        text_query = None
+        terms = words(query.text)
+        if terms:
+            text_query = index.parse_query(
+                " ".join(terms),
+                ["title", "body"],
+                field_boosts={"title": 3.0},
+                conjunction_by_default=True,
+            )
+            must.append(text_query)
+        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+        return index, combined, text_query, terms
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        scopes: frozenset[str],
+        sort: str,
+        offset: int,
+        limit: int,
+        with_facets: bool,
+    ) -> SearchResult:
+        import tantivy
+
+        index, combined, text_query, terms = self._query(query, scopes)
+        searcher = index.searcher()
+        if terms and sort == "relevance":
+            found = searcher.search(combined, limit=limit, offset=offset, count=True)
+        else:
+            field_name = "date_desc" if sort == "-date" else "date_asc"
+            order = tantivy.Order.Desc if sort == "-date" else tantivy.Order.Asc
+            found = searcher.search(
+                combined,
+                limit=limit,
+                offset=offset,
+                count=True,
+                order_by_field=field_name,
+                order=order,
+            )
+        generator = None
+        if text_query is not None:
+            generator = tantivy.SnippetGenerator.create(searcher, text_query, index.schema, "body")
+            generator.set_max_num_chars(220)
+        hits = []
+        for score, address in found.hits:
+            doc = searcher.doc(address)
+            snippet = ""
+            if generator is not None:
+                snippet = _tantivy_snippet_html(generator.snippet_from_doc(doc))
+                if not snippet:
+                    snippet = highlight(doc.get_first("title") or "", terms)
+            hits.append(Hit(doc.get_first("key"), float(score) if terms else 0.0, snippet))
+        result = SearchResult(total=found.count or 0, hits=hits)
+        if with_facets:
+            result.facets = self._facets(searcher, combined, query.filters.get("entity", ""))
+        return result
+
+    def _facets(self, searcher, combined, entity: str) -> dict[str, list[tuple[str, int]]]:
+        wanted = {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in FACETS}
+        if entity:
+            wanted["role"] = {
+                "terms": {
+                    "field": "entity_role",
+                    "size": MAX_FACET_VALUES,
+                    "include": f"{re.escape(entity)}\\|.*",
+                }
+            }
+        raw = searcher.aggregate(combined, wanted)
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            buckets = raw.get(name, {}).get("buckets", [])
+            values = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+            if name == "role" and entity:
+                values = [(v.split("|", 1)[1], n) for v, n in values if v.startswith(entity + "|")]
+            facets[name] = sorted(values, key=lambda item: (-item[1], item[0]))
+        return facets
+
+
+def _ordinal(day: str) -> int:
+    import datetime as dt
+
+    return dt.date.fromisoformat(day).toordinal()
+
+
+def _tantivy_snippet_html(snippet) -> str:
+    fragment = snippet.fragment()
+    if not fragment:
+        return ""
+    out, last = [], 0
+    for r in snippet.highlighted():
+        out.append(html.escape(fragment[last : r.start]))
+        out.append(f"<mark>{html.escape(fragment[r.start : r.end])}</mark>")
+        last = r.end
+    out.append(html.escape(fragment[last:]))
+    return "".join(out)
+
+
+# -- choosing the engine ---------------------------------------------------------------------
+
+
+def engine_name() -> str:
+    name = settings.GMG_SEARCH_ENGINE
+    if name == "auto":
+        return "postgres" if connection.vendor == "postgresql" else "tantivy"
+    return name
 
 
 def get_engine() -> SearchEngine:
-    name = settings.GMG_SEARCH_ENGINE
-    if name != "database":
-        raise ValueError(f"unknown GMG_SEARCH_ENGINE {name!r} (known: database)")
-    if connection.vendor == "postgresql":
-        return PostgresTsvectorEngine()
-    return SqliteFts5Engine()
-
-
-def indexable_outputs() -> QuerySet[Output]:
-    return (
-        Output.objects.select_related("working_group")
-        .prefetch_related("title_variants", "entity_links__entity", "processes", "themes")
-        .order_by("pk")
-    )
+    name = engine_name()
+    if name == "tantivy":
+        return TantivyEngine(Path(settings.GMG_SEARCH_INDEX_DIR))
+    if name == "postgres":
+        if connection.vendor != "postgresql":
+            raise ValueError("GMG_SEARCH_ENGINE=postgres needs DATABASE_URL to be PostgreSQL")
+        return PostgresEngine()
+    if name == "sqlite":
+        if connection.vendor != "sqlite":
+            raise ValueError("GMG_SEARCH_ENGINE=sqlite needs the SQLite database")
+        return SqliteEngine()
+    raise ValueError(f"unknown GMG_SEARCH_ENGINE {name!r}")
 
 
 def rebuild_index() -> int:
     """Rebuild the whole index from the database; returns the number of outputs indexed."""
-    return get_engine().rebuild(indexable_outputs())
+    return get_engine().rebuild()
 
 
-def reindex_outputs(output_ids: Iterable[int]) -> None:
-    get_engine().update(indexable_outputs().filter(pk__in=list(output_ids)))
+def reindex_outputs(keys: Iterable[str]) -> None:
+    get_engine().update(keys)
 
 
-def search(query: str) -> list[Hit]:
-    return get_engine().search(query)
+def search(
+    query: SearchQuery,
+    *,
+    scopes: frozenset[str],
+    sort: str = "relevance",
+    offset: int = 0,
+    limit: int = 20,
+    with_facets: bool = False,
+) -> SearchResult:
+    """Run ``query`` for a viewer with ``scopes``; respell it once if nothing matches."""
+    engine = get_engine()
+
+    def run(q: SearchQuery) -> SearchResult:
+        return engine.search(
+            q, scopes=scopes, sort=sort, offset=offset, limit=limit, with_facets=with_facets
+        )
+
+    result = run(query)
+    if result.total == 0 and query.text.strip():
+        better = suggest(engine, query.text, scopes)
+        if better:
+            retry = run(SearchQuery(better, query.filters, query.date_from, query.date_to))
+            if retry.total:
+                retry.corrected_from = query.text
+                retry.suggestion = better
+                return retry
+            result.suggestion = better
+    return result

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from gmg.core.viewer import Viewer
 from gmg.governance.selectors import chair_terms
 from gmg.registry import selectors as registry
-from gmg.registry.models import Body
+from gmg.registry.models import Body, Entity
+from gmg.reports import charts
 from gmg.repository import selectors as repository
 from gmg.repository.models import OutputType, Process, Role, Theme
+from gmg.repository.search import SearchQuery
+from gmg.site import calendar
 from gmg.workgroups.models import WorkingGroup
 
 PAGE_SIZE = 20
@@ -29,33 +33,38 @@ def _main_body(bodies: list[Body]) -> Body:
     return (ruled or bodies)[0]
 
 
+def _last_day(body: Body) -> dt.date:
+    today = timezone.now().date()
+    return min(today, body.ended_end) if body.ended_end else today
+
+
 def home(request: HttpRequest) -> HttpResponse:
     lineage = list(registry.bodies())
     body = _main_body(lineage)
-    today = timezone.now().date()
-    last_day = min(today, body.ended_end) if body.ended_end else today
+    last_day = _last_day(body)
     terms = list(chair_terms(body))
     current = next((t for t in reversed(terms) if t.start_date <= last_day), None)
-    members = registry.members_on(body, last_day)
     viewer = Viewer.from_request(request)
-    latest = repository.page_of(
-        repository.filter_outputs(viewer, repository.OutputFilters(body=body.key)),
-        page=1,
-        page_size=8,
-        sort="-date",
-    )
     return render(
         request,
         "site/home.html",
         {
             "body": body,
             "current_term": current,
-            "member_count": len(members),
+            "member_count": len(registry.members_on(body, last_day)),
             "members_on": last_day,
-            "latest": latest,
+            "latest": repository.latest_outputs(viewer, body_key=body.key, limit=8),
             "lineage": lineage,
         },
     )
+
+
+def _membership_chart(body: Body) -> charts.Chart:
+    admissions = [
+        charts.Admission(entity=m.entity.acronym, joined=m.joined)
+        for m in registry.lineage_admissions(body)
+    ]
+    return charts.membership_chart(body.name, admissions, body.ended_end)
 
 
 def members(request: HttpRequest) -> HttpResponse:
@@ -63,16 +72,66 @@ def members(request: HttpRequest) -> HttpResponse:
     memberships = (
         body.memberships.select_related("entity").prefetch_related("citations__document").all()
     )
-    return render(request, "site/members.html", {"body": body, "memberships": memberships})
+    return render(
+        request,
+        "site/members.html",
+        {"body": body, "memberships": memberships, "chart": _membership_chart(body)},
+    )
+
+
+def member(request: HttpRequest, slug: str) -> HttpResponse:
+    entity = registry.entities().filter(slug=slug).first()
+    if entity is None:
+        raise Http404("No such entity")
+    viewer = Viewer.from_request(request)
+    return render(
+        request,
+        "site/member.html",
+        {
+            "entity": entity,
+            "memberships": entity.memberships.select_related("body").order_by("joined_start"),
+            "terms": entity.chair_terms.select_related("body").prefetch_related(
+                "chair_links__entity"
+            ),
+            "groups": entity.co_chair_links.select_related("group"),
+            "led": repository.outputs_of_entity(viewer, entity.acronym, ("lead", "co_lead")),
+            "other": repository.outputs_of_entity(
+                viewer,
+                entity.acronym,
+                ("prepared_by", "facilitated_by", "co_organiser", "partner", "delivered_by"),
+            ),
+        },
+    )
+
+
+def _chair_chart(body: Body, terms) -> charts.Chart:
+    from gmg.core.partial_dates import humanise
+
+    return charts.chair_timeline_chart(
+        body.name,
+        [
+            charts.Term(
+                start=t.start_date,
+                end=t.end_date,
+                chairs=[link.entity.acronym for link in t.chair_links.all()],
+                interim=t.interim,
+                theme=t.theme,
+                label=f"{humanise(t.start)} – {humanise(t.end)}",
+                coordinator=t.coordinator.acronym if t.coordinator else "",
+            )
+            for t in terms
+        ],
+    )
 
 
 def governance(request: HttpRequest) -> HttpResponse:
     bodies = list(registry.bodies(with_sources=True))
     body = _main_body(bodies)
+    terms = list(chair_terms(body, with_sources=True))
     return render(
         request,
         "site/governance.html",
-        {"body": body, "terms": chair_terms(body, with_sources=True), "bodies": bodies},
+        {"body": body, "terms": terms, "bodies": bodies, "chart": _chair_chart(body, terms)},
     )
 
 
@@ -97,68 +156,110 @@ def working_group(request: HttpRequest, key: str) -> HttpResponse:
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=500, label="Search")
+    q = forms.CharField(required=False, max_length=500, label="Search the repository")
     type = forms.ChoiceField(required=False, choices=[("", "Any type"), *OutputType.choices])
     year = forms.IntegerField(required=False, min_value=1900, max_value=2200)
     entity = forms.CharField(required=False, max_length=60, label="Agency")
     role = forms.ChoiceField(required=False, choices=[("", "Any role"), *Role.choices])
-    process = forms.ChoiceField(required=False)
-    theme = forms.ChoiceField(required=False)
+    working_group = forms.CharField(required=False, max_length=80, label="Working group")
+    process = forms.CharField(required=False, max_length=80)
+    theme = forms.CharField(required=False, max_length=80)
     sort = forms.ChoiceField(
         required=False,
         choices=[("relevance", "Relevance"), ("-date", "Newest first"), ("date", "Oldest first")],
     )
     page = forms.IntegerField(required=False, min_value=1)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["process"].choices = [("", "Any process")] + [  # type: ignore[attr-defined]  # a ChoiceField; stubs say Field
-            (p.key, p.short_name or p.name) for p in Process.objects.all()
-        ]
-        self.fields["theme"].choices = [("", "Any theme")] + [  # type: ignore[attr-defined]  # a ChoiceField; stubs say Field
-            (t.key, t.name) for t in Theme.objects.all()
-        ]
+    FILTERS = ("type", "year", "entity", "role", "working_group", "process", "theme")
+
+
+FACET_TITLES = {
+    "type": "Type",
+    "year": "Year",
+    "entity": "Agency",
+    "role": "Role",
+    "working_group": "Working group",
+    "process": "Process",
+    "theme": "Theme",
+}
+
+
+def _facet_labels() -> dict[str, dict[str, str]]:
+    return {
+        "type": dict(OutputType.choices),
+        "role": dict(Role.choices),
+        "working_group": dict(WorkingGroup.objects.values_list("key", "name")),
+        "process": {p.key: p.short_name or p.name for p in Process.objects.all()},
+        "theme": dict(Theme.objects.values_list("key", "name")),
+    }
 
 
 def outputs(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
-    items: list = []
-    count = 0
-    pages = 1
-    page = 1
     if request.GET and not form.is_valid():
         return render(
-            request, "site/outputs.html", {"form": form, "items": [], "count": 0}, status=400
+            request, "site/outputs.html", {"form": form, "page": None, "facets": []}, status=400
         )
     data = form.cleaned_data if request.GET else {}
-    filters = repository.OutputFilters(
-        q=data.get("q") or "",
-        type=data.get("type") or "",
-        year=data.get("year"),
-        entity=data.get("entity") or "",
-        role=data.get("role") or "",
-        process=data.get("process") or "",
-        theme=data.get("theme") or "",
+    filters = {
+        name: str(data[name]) for name in SearchForm.FILTERS if data.get(name) not in (None, "")
+    }
+    query = SearchQuery(text=data.get("q") or "", filters=filters)
+    sort = data.get("sort") or ("relevance" if query.text.strip() else "-date")
+    page = repository.search_outputs(
+        Viewer.from_request(request),
+        query,
+        sort=sort,
+        page=data.get("page") or 1,
+        page_size=PAGE_SIZE,
+        with_facets=True,
+        clamp_page=True,
     )
-    result = repository.filter_outputs(Viewer.from_request(request), filters)
-    count = result.count
-    pages = max(1, math.ceil(count / PAGE_SIZE))
-    page = min(data.get("page") or 1, pages)
-    sort = data.get("sort") or ("relevance" if filters.q else "date")
-    items = repository.page_of(result, page=page, page_size=PAGE_SIZE, sort=sort)
-    query = request.GET.copy()
-    query.pop("page", None)
+    labels = _facet_labels()
+    base = {k: v for k, v in request.GET.items() if k != "page" and v}
+
+    def link(**changes: str | None) -> str:
+        params = {**base, **changes}
+        return "?" + urlencode({k: v for k, v in params.items() if v})
+
+    facets = []
+    for name in SearchForm.FILTERS:
+        values = page.facets.get(name, [])
+        if name == "year":
+            values = sorted(values, key=lambda item: item[0], reverse=True)
+        selected = filters.get(name, "")
+        facets.append(
+            {
+                "name": name,
+                "title": FACET_TITLES[name],
+                "selected": selected,
+                "clear": link(**{name: None}),
+                "values": [
+                    {
+                        "value": value,
+                        "label": labels.get(name, {}).get(value, value),
+                        "count": count,
+                        "selected": value == selected,
+                        "url": link(**{name: None if value == selected else value}),
+                    }
+                    for value, count in values[:30]
+                ],
+            }
+        )
     return render(
         request,
         "site/outputs.html",
         {
             "form": form,
-            "items": items,
-            "count": count,
             "page": page,
-            "pages": pages,
-            "query": query.urlencode(),
-            "searched": bool(filters.q),
+            "facets": facets,
+            "query": query,
+            "sort": sort,
+            "previous_url": link(page=str(page.page - 1)) if page.page > 1 else "",
+            "next_url": link(page=str(page.page + 1)) if page.page < page.pages else "",
+            "suggestion_url": link(q=page.suggestion) if page.suggestion else "",
+            "any_filter": bool(filters),
+            "clear_all": link(**{name: None for name in SearchForm.FILTERS}),
         },
     )
 
@@ -174,6 +275,59 @@ def output(request: HttpRequest, key: str) -> HttpResponse:
         {
             "output": found,
             "related": repository.related_visible(viewer, found),
-            "today": dt.date.today(),  # noqa: DTZ011 - a date for "accessed on" in the citation
+            "today": timezone.now().date(),
+            "citation": citation_text(request, found),
         },
     )
+
+
+def citation_text(request: HttpRequest, output) -> str:
+    year = f" ({output.date_start.year})" if output.date_start else " (n.d.)"
+    place = f" {output.location}." if output.location else ""
+    url = request.build_absolute_uri(reverse("site:output", args=[output.key]))
+    accessed = timezone.now().date().strftime("%-d %B %Y")
+    return f"{output.body.name}.{year}. {output.title}.{place} {url} (accessed {accessed})."
+
+
+def events(request: HttpRequest) -> HttpResponse:
+    viewer = Viewer.from_request(request)
+    body = _main_body(list(registry.bodies()))
+    groups = list(WorkingGroup.objects.filter(body=body))
+    listing = calendar.events_by_year(viewer, body)
+    return render(
+        request,
+        "site/events.html",
+        {
+            "body": body,
+            "years": listing,
+            "groups": groups,
+            "feedable": calendar.feed_count(viewer, body=body),
+        },
+    )
+
+
+def body_ical(request: HttpRequest, key: str) -> HttpResponse:
+    body = registry.bodies().filter(key=key).first()
+    if body is None:
+        raise Http404("No such body")
+    return calendar.ical_response(Viewer.from_request(request), body=body, request=request)
+
+
+def working_group_ical(request: HttpRequest, key: str) -> HttpResponse:
+    group = WorkingGroup.objects.select_related("body").filter(key=key).first()
+    if group is None:
+        raise Http404("No such working group")
+    return calendar.ical_response(Viewer.from_request(request), group=group, request=request)
+
+
+def robots(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+__all__ = ["Entity"]

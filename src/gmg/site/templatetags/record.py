@@ -14,3 +14,18 @@ def partial_date(text: str | None) -> str:
         return partial_dates.humanise(text)
     except partial_dates.PartialDateError:
         return text or "not stated"
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def field(form, name: str):
+    return form[name]
+
+
+@register.filter
+def humanise_key(value: str) -> str:
+    return value.replace("_", " ")

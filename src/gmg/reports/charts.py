@@ -1,0 +1,220 @@
+"""Charts of the record, drawn by matplotlib as SVG, each with a text alternative.
+
+The same functions serve the web pages (inline SVG) and the PDF reports (vector graphics).
+Text stays text in the SVG (``svg.fonttype = none``) so it is searchable, selectable and
+read by screen readers; every chart also carries a ``<title>``, a ``<desc>`` and a data table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("svg")  # no GUI backend on servers
+
+from matplotlib import rcParams  # noqa: E402 - the backend must be chosen first
+from matplotlib.dates import YearLocator, date2num  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from gmg.core import partial_dates  # noqa: E402
+
+rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "gmg",  # stable element ids, so the same data gives the same SVG
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+        "font.size": 9,
+        "axes.edgecolor": "#8796a5",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+INK = "#1b2733"
+ACCENT = "#00558c"
+INTERIM = "#b35c00"
+SOFT = "#9fc3dd"
+
+
+@dataclass
+class Chart:
+    """An SVG chart with what a reader without sight of it needs."""
+
+    key: str
+    title: str
+    description: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    svg: str = ""
+
+
+def _to_svg(figure: Figure, chart: Chart) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined in HTML
+    title_id, desc_id = f"{chart.key}-title", f"{chart.key}-desc"
+    svg = re.sub(
+        r"<svg ",
+        f'<svg role="img" aria-labelledby="{title_id} {desc_id}" class="chart" ',
+        svg,
+        count=1,
+    )
+    opening_end = svg.index(">") + 1
+    alt = (
+        f'<title id="{title_id}">{_escape(chart.title)}</title>'
+        f'<desc id="{desc_id}">{_escape(chart.description)}</desc>'
+    )
+    # Fixed pixel sizes would overflow a phone; let CSS size it by width.
+    svg = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)
+    return svg[:opening_end] + alt + svg[opening_end:]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class Admission:
+    entity: str
+    joined: str  # partial date text
+
+
+def membership_chart(body_name: str, admissions: list[Admission], end: dt.date | None) -> Chart:
+    """Members over time: a step line of the count, with each admission wave named."""
+    waves: dict[str, list[str]] = {}
+    for a in admissions:
+        waves.setdefault(a.joined, []).append(a.entity)
+    ordered = sorted(waves.items(), key=lambda item: partial_dates.parse(item[0]).start)
+    chart = Chart(
+        key="membership",
+        title=f"Members of the {body_name} over time",
+        description="",
+        columns=["Admitted", "Entities", "Members after"],
+    )
+    if not ordered:
+        chart.description = "No memberships are recorded."
+        return chart
+    days, counts, total = [], [], 0
+    for joined, entities in ordered:
+        total += len(entities)
+        day = partial_dates.parse(joined).start
+        days.append(day)
+        counts.append(total)
+        chart.rows.append([partial_dates.humanise(joined), ", ".join(entities), str(total)])
+    last = end or dt.date.today()  # noqa: DTZ011 - a chart's right edge, not an instant
+    chart.description = (
+        f"The membership grew from {counts[0]} in {days[0].year} to {counts[-1]} in "
+        f"{days[-1].year}, in {len(ordered)} admissions."
+    )
+    figure = Figure(figsize=(7.5, 3.2), layout="constrained")
+    axes = figure.add_subplot()
+    xs = [*map(date2num, days), date2num(last)]
+    axes.step(xs, [*counts, counts[-1]], where="post", color=ACCENT, linewidth=2)
+    axes.fill_between(xs, [*counts, counts[-1]], step="post", color=SOFT, alpha=0.35)
+    for (_joined, entities), x, y in zip(ordered, xs, counts, strict=False):
+        label = ", ".join(entities) if len(entities) <= 4 else f"{len(entities)} entities"
+        axes.annotate(
+            f"{y}: {label}" if len(label) < 40 else f"{y}",
+            (x, y),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=7.5,
+            color=INK,
+        )
+    axes.set_ylim(0, counts[-1] * 1.25 + 1)
+    axes.set_ylabel("members")
+    axes.xaxis_date()
+    axes.xaxis.set_major_locator(YearLocator(2))
+    axes.grid(axis="y", color="#e3e8ee")
+    chart.svg = _to_svg(figure, chart)
+    return chart
+
+
+@dataclass(frozen=True)
+class Term:
+    start: dt.date
+    end: dt.date
+    chairs: list[str]
+    interim: bool
+    theme: str  # empty when not stated
+    label: str  # e.g. "January 2009 – May 2009"
+    coordinator: str = ""
+
+
+def chair_timeline_chart(body_name: str, terms: list[Term]) -> Chart:
+    """One bar per chair term along time; interim terms hatched, co-chairs stacked."""
+    chart = Chart(
+        key="chairs",
+        title=f"Chairs of the {body_name}",
+        description="",
+        columns=["Term", "Chair(s)", "Interim", "Theme"],
+    )
+    for t in terms:
+        chairs = " and ".join(t.chairs) + (
+            f" (coordinated by {t.coordinator})" if t.coordinator else ""
+        )
+        chart.rows.append(
+            [t.label, chairs, "interim" if t.interim else "", t.theme or "not stated"]
+        )
+    if not terms:
+        chart.description = "No chair terms are recorded."
+        return chart
+    interim = sum(1 for t in terms if t.interim)
+    shared = sum(1 for t in terms if len(t.chairs) > 1)
+    chart.description = (
+        f"{len(terms)} chair terms from {terms[0].start.year} to {terms[-1].end.year}: "
+        f"{interim} interim, {shared} co-chaired. The table below lists each term, its "
+        "chair(s) and its theme where a source states one."
+    )
+    figure = Figure(figsize=(7.5, 2.6), layout="constrained")
+    axes = figure.add_subplot()
+    for index, t in enumerate(terms):
+        left = date2num(t.start)
+        width = date2num(t.end) - left + 1
+        lane = index % 2  # alternate lanes so neighbouring labels do not collide
+        share = 0.8 / len(t.chairs)
+        for position, chair in enumerate(t.chairs):
+            bottom = lane + position * share - 0.4
+            axes.broken_barh(
+                [(left, width)],
+                (bottom, share),
+                facecolors=INTERIM if t.interim else (ACCENT if position == 0 else "#3d7fb0"),
+                edgecolor="white",
+                hatch="///" if t.interim else None,
+            )
+            axes.text(
+                left + width / 2,
+                bottom + share / 2,
+                chair if len(chair) <= 8 else chair.split()[0][:8] + "…",
+                ha="center",
+                va="center",
+                fontsize=6.5 if len(t.chairs) > 1 else 7,
+                color="white",
+                rotation=90 if width < 200 else 0,
+            )
+    axes.set_yticks([])
+    axes.xaxis_date()
+    axes.xaxis.set_major_locator(YearLocator(1))
+    axes.tick_params(axis="x", labelsize=7, rotation=45)
+    axes.spines["left"].set_visible(False)
+    axes.legend(
+        handles=[
+            Patch(facecolor=ACCENT, label="chair"),
+            Patch(facecolor="#3d7fb0", label="co-chair"),
+            Patch(facecolor=INTERIM, hatch="///", label="interim"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.22),
+        ncols=3,
+        frameon=False,
+        fontsize=7.5,
+    )
+    chart.svg = _to_svg(figure, chart)
+    return chart
