@@ -32,7 +32,7 @@ def test_governance_page_marks_interim_terms_and_themes(client):
 
 def test_search_page_finds_and_filters(client):
     page = client.get("/outputs/?q=climate+change").content.decode()
-    assert "The impact of climate change on migration" in page
+    assert "The impact of <mark>climate</mark> <mark>change</mark> on migration" in page
     page = client.get("/outputs/?type=issue_brief&entity=OHCHR").content.decode()
     assert "1 output" in page and "Issue Brief #1" in page
 
@@ -62,3 +62,43 @@ def test_page_past_the_end_shows_the_last_page(client):
     response = client.get("/outputs/?page=999")
     assert response.status_code == 200
     assert "Page 8 of 8" in response.content.decode()
+
+
+def test_search_shows_facets_snippets_and_a_respelling(client):
+    page = client.get("/outputs/?q=briefing+note+remittances").content.decode()
+    assert "<mark>remittances</mark>" in page  # a snippet from the note's own description
+    assert 'aria-label="Filters"' in page and ">IFAD</a>" in page
+    page = client.get("/outputs/?q=remmittances").content.decode()
+    assert "Showing results for “<strong>remittances</strong>”" in page
+
+
+def test_output_page_says_when_the_sources_disagree(client):
+    page = client.get("/outputs/js-2017-02-01-gfmd-fof/").content.decode()
+    assert "The sources disagree." in page
+    assert "<strong>joint statement</strong>" in page and "<strong>chair statement</strong>" in page
+
+
+def test_member_page_shows_chair_terms_groups_and_led_outputs(client):
+    page = client.get("/members/undp/").content.decode()
+    assert "January 2010 – June 2010" in page
+    assert "Working Group on Mainstreaming Migration into National Development Strategies" in page
+    assert "Roundtable I" in page  # the Summit roundtable UNDP led
+
+
+def test_events_feeds_sitemap_and_robots(client):
+    page = client.get("/events/").content.decode()
+    assert "GMG Photo Exhibition" in page
+    ical = client.get("/bodies/gmg/events.ics")
+    assert ical["Content-Type"].startswith("text/calendar")
+    body = ical.content.decode()
+    assert body.startswith("BEGIN:VCALENDAR") and "DTSTART;VALUE=DATE:20180212" in body
+    assert "DTEND;VALUE=DATE:20180223" in body  # 12–22 February 2018, end exclusive
+    group_ical = client.get("/working-groups/wg-data-research/events.ics").content.decode()
+    assert group_ical.startswith("BEGIN:VCALENDAR")
+    atom = client.get("/outputs/feed.atom")
+    assert atom["Content-Type"].startswith("application/atom+xml")
+    assert atom.content.decode().count("<entry>") == 50
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert sitemap.count("<url>") >= 153 + 6
+    robots = client.get("/robots.txt").content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in robots

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Schema
 
 from gmg.core import partial_dates
-from gmg.core.claims import values_disagree
+from gmg.core.claims import conflicts_of
 from gmg.core.models import Citation
 
 NOT_STATED = "not stated"
@@ -51,15 +51,10 @@ def source_of(citation: Citation) -> SourceOut:
 
 
 def claims_of(obj: Any) -> list[ClaimOut]:
-    """The conflicting values of ``obj``'s fields, where a field has more than one."""
-    by_field: dict[str, list[Citation]] = {}
-    for citation in obj.citations.all():
-        if citation.field:
-            by_field.setdefault(citation.field, []).append(citation)
+    """The conflicting values of ``obj``'s fields, where its sources disagree."""
     return [
         ClaimOut(field=name, value=c.value, source=source_of(c))
-        for name, cites in by_field.items()
-        if values_disagree(name, [c.value for c in cites])
+        for name, cites in conflicts_of(obj).items()
         for c in cites
     ]
 

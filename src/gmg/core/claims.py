@@ -20,3 +20,19 @@ def values_disagree(field: str, values: list[str]) -> bool:
     except partial_dates.PartialDateError:
         return len(set(values)) > 1
     return any(not a.overlaps(b) for i, a in enumerate(spans) for b in spans[i + 1 :])
+
+
+def conflicts_of(record: object) -> dict[str, list]:
+    """The fields of ``record`` whose cited values disagree: {field: [Citation, ...]}.
+
+    Expects ``record.citations`` prefetched (with their documents).
+    """
+    by_field: dict[str, list] = {}
+    for citation in record.citations.all():  # type: ignore[attr-defined]  # any cited model
+        if citation.field:
+            by_field.setdefault(citation.field, []).append(citation)
+    return {
+        name: cites
+        for name, cites in by_field.items()
+        if values_disagree(name, [c.value for c in cites])
+    }

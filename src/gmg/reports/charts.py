@@ -118,17 +118,21 @@ def membership_chart(body_name: str, admissions: list[Admission], end: dt.date |
     xs = [*map(date2num, days), date2num(last)]
     axes.step(xs, [*counts, counts[-1]], where="post", color=ACCENT, linewidth=2)
     axes.fill_between(xs, [*counts, counts[-1]], step="post", color=SOFT, alpha=0.35)
-    for (_joined, entities), x, y in zip(ordered, xs, counts, strict=False):
-        label = ", ".join(entities) if len(entities) <= 4 else f"{len(entities)} entities"
+    for index, ((_joined, entities), x, y) in enumerate(zip(ordered, xs, counts, strict=False)):
+        # Two names a line; labels alternate above and below the line so neighbours never touch.
+        lines = [", ".join(entities[i : i + 2]) for i in range(0, len(entities), 2)]
+        above = index % 2 == 0
         axes.annotate(
-            f"{y}: {label}" if len(label) < 40 else f"{y}",
+            f"{y}\n" + "\n".join(lines) if above else "\n".join(lines) + f"\n{y}",
             (x, y),
-            xytext=(4, 4),
+            xytext=(3, 6 if above else -8),
             textcoords="offset points",
-            fontsize=7.5,
+            va="bottom" if above else "top",
+            fontsize=6.8,
             color=INK,
+            linespacing=1.15,
         )
-    axes.set_ylim(0, counts[-1] * 1.25 + 1)
+    axes.set_ylim(0, counts[-1] * 1.45 + 1)
     axes.set_ylabel("members")
     axes.xaxis_date()
     axes.xaxis.set_major_locator(YearLocator(2))

@@ -57,7 +57,7 @@ class SearchQuery:
 class Hit:
     key: str
     score: float = 0.0
-    snippet: str = ""  # HTML: escaped text with <mark> around matched words
+    snippet: str = ""  # HTML: escaped summary text with <mark> around matched words
 
 
 @dataclass
@@ -105,13 +105,15 @@ def indexable_outputs() -> QuerySet[Output]:
     )
 
 
-def document_text(output: Output) -> tuple[str, str]:
-    """The (title, body) an output is indexed under. Expects the relations prefetched."""
+def document_text(output: Output) -> tuple[str, str, str]:
+    """(title, summary, extra): what an output is indexed under. Relations prefetched.
+
+    Snippets are cut from the summary only (the source's own sentences), never from the
+    ``extra`` metadata, which is indexed so that "UNDP" or "GFMD" finds an output.
+    """
     title = " ".join([output.title, *(t.title for t in output.title_variants.all())])
+    summary = " ".join(p for p in (output.description, output.occasion, output.location) if p)
     parts = [
-        output.description,
-        output.occasion,
-        output.location,
         output.get_type_display(),
         output.subtype.replace("_", " "),
         " ".join(
@@ -122,7 +124,7 @@ def document_text(output: Output) -> tuple[str, str]:
         " ".join(t.name for t in output.themes.all()),
         output.date,
     ]
-    return title, " ".join(p for p in parts if p)
+    return title, summary, " ".join(p for p in parts if p)
 
 
 def facet_values(output: Output) -> dict[str, list[str]]:
@@ -154,17 +156,6 @@ def highlight(text: str, terms: list[str]) -> str:
         last = match.end()
     out.append(html.escape(text[last:]))
     return "".join(out)
-
-
-def snippet_of(title: str, body: str, terms: list[str], width: int = 220) -> str:
-    """A window of the body around the first matched word, highlighted (for DB engines)."""
-    lowered = body.lower()
-    positions = [lowered.find(t[:4]) for t in terms if lowered.find(t[:4]) >= 0]
-    start = max(0, min(positions) - 60) if positions else 0
-    window = body[start : start + width]
-    prefix = "…" if start else ""
-    suffix = "…" if start + width < len(body) else ""
-    return prefix + highlight(window, terms) + suffix
 
 
 def suggest(engine: SearchEngine, text: str, scopes: frozenset[str]) -> str:
@@ -358,7 +349,8 @@ class SqliteEngine(_DatabaseEngine):
         rows = [(o.pk, *document_text(o)) for o in outputs]
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {INDEX_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",  # noqa: S608
+                f"INSERT INTO {INDEX_TABLE} (rowid, title, summary, extra) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s)",
                 rows,
             )
         return len(rows)
@@ -376,7 +368,7 @@ class SqliteEngine(_DatabaseEngine):
         match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, bm25({INDEX_TABLE}, 4.0, 1.0) FROM {INDEX_TABLE} "  # noqa: S608
+                f"SELECT rowid, bm25({INDEX_TABLE}, 4.0, 2.0, 1.0) FROM {INDEX_TABLE} "  # noqa: S608
                 f"WHERE {INDEX_TABLE} MATCH %s ORDER BY 2",
                 [match.strip()],
             )
@@ -388,13 +380,12 @@ class SqliteEngine(_DatabaseEngine):
         placeholders = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, snippet({INDEX_TABLE}, 1, %s, %s, '…', 28), "  # noqa: S608
-                f"highlight({INDEX_TABLE}, 0, %s, %s) FROM {INDEX_TABLE} "
-                f"WHERE {INDEX_TABLE} MATCH %s AND rowid IN ({placeholders})",
-                [_OPEN, _CLOSE, _OPEN, _CLOSE, match, *ids],
+                f"SELECT rowid, snippet({INDEX_TABLE}, 1, %s, %s, '…', 28) "  # noqa: S608
+                f"FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH %s AND rowid IN ({placeholders})",
+                [_OPEN, _CLOSE, match, *ids],
             )
             rows = cursor.fetchall()
-        return {pk: _marked_html(body if _OPEN in body else title) for pk, body, title in rows}
+        return {pk: _marked_html(summary) for pk, summary in rows if _OPEN in summary}
 
 
 class PostgresEngine(_DatabaseEngine):
@@ -415,7 +406,10 @@ class PostgresEngine(_DatabaseEngine):
                 "setweight(to_tsvector('english', %s), 'B')) "
                 "ON CONFLICT (output_id) DO UPDATE SET title = EXCLUDED.title, "
                 "body = EXCLUDED.body, document = EXCLUDED.document",
-                [(pk, title, body, title, body) for pk, title, body in rows],
+                [
+                    (pk, title, summary, title, f"{summary} {extra}")
+                    for pk, title, summary, extra in rows
+                ],
             )
         return len(rows)
 
@@ -443,13 +437,13 @@ class PostgresEngine(_DatabaseEngine):
         options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=35, MinWords=12"
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT output_id, ts_headline('english', body, q, %s), "  # noqa: S608
-                f"ts_headline('english', title, q, %s) FROM {INDEX_TABLE}, "
-                "to_tsquery('english', %s) q WHERE output_id = ANY(%s)",
-                [options, f"HighlightAll=true, StartSel={_OPEN}, StopSel={_CLOSE}", tsquery, ids],
+                "SELECT output_id, ts_headline('english', body, q, %s) "  # noqa: S608
+                f"FROM {INDEX_TABLE}, to_tsquery('english', %s) q "
+                "WHERE output_id = ANY(%s) AND body <> ''",
+                [options, tsquery, ids],
             )
             rows = cursor.fetchall()
-        return {pk: _marked_html(body if _OPEN in body else title) for pk, body, title in rows}
+        return {pk: _marked_html(summary) for pk, summary in rows if _OPEN in summary}
 
 
 def _title_vocabulary(prefix: str, scopes: frozenset[str]) -> list[str]:
@@ -482,7 +476,8 @@ class TantivyEngine:
         builder = tantivy.SchemaBuilder()
         builder.add_text_field("key", stored=True, tokenizer_name="raw", fast=True)
         builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
-        builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+        builder.add_text_field("summary", stored=True, tokenizer_name="en_stem")
+        builder.add_text_field("body", tokenizer_name="en_stem")
         builder.add_text_field("words", tokenizer_name="default", index_option="basic")
         builder.add_integer_field("date_desc", fast=True, indexed=True)
         builder.add_integer_field("date_asc", fast=True, indexed=True)
@@ -508,11 +503,12 @@ class TantivyEngine:
     def document(output: Output):
         import tantivy
 
-        title, body = document_text(output)
+        title, summary, extra = document_text(output)
         doc = tantivy.Document()
         doc.add_text("key", output.key)
         doc.add_text("title", title)
-        doc.add_text("body", body)
+        doc.add_text("summary", summary)
+        doc.add_text("body", extra)
         doc.add_text("words", title)
         start = output.date_start.toordinal() if output.date_start else None
         doc.add_integer("date_desc", start if start is not None else -1)
@@ -615,8 +611,8 @@ class TantivyEngine:
         if terms:
             text_query = index.parse_query(
                 " ".join(terms),
-                ["title", "body"],
-                field_boosts={"title": 3.0},
+                ["title", "summary", "body"],
+                field_boosts={"title": 3.0, "summary": 1.5},
                 conjunction_by_default=True,
             )
             must.append(text_query)
@@ -652,7 +648,9 @@ class TantivyEngine:
             )
         generator = None
         if text_query is not None:
-            generator = tantivy.SnippetGenerator.create(searcher, text_query, index.schema, "body")
+            generator = tantivy.SnippetGenerator.create(
+                searcher, text_query, index.schema, "summary"
+            )
             generator.set_max_num_chars(220)
         hits = []
         for score, address in found.hits:
@@ -660,8 +658,6 @@ class TantivyEngine:
             snippet = ""
             if generator is not None:
                 snippet = _tantivy_snippet_html(generator.snippet_from_doc(doc))
-                if not snippet:
-                    snippet = highlight(doc.get_first("title") or "", terms)
             hits.append(Hit(doc.get_first("key"), float(score) if terms else 0.0, snippet))
         result = SearchResult(total=found.count or 0, hits=hits)
         if with_facets:
@@ -697,7 +693,7 @@ def _ordinal(day: str) -> int:
 
 def _tantivy_snippet_html(snippet) -> str:
     fragment = snippet.fragment()
-    if not fragment:
+    if not fragment or not snippet.highlighted():
         return ""
     out, last = [], 0
     for r in snippet.highlighted():

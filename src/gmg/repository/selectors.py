@@ -53,6 +53,7 @@ class OutputPage:
     pages: int
     page_size: int
     snippets: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # HTML: titles with matches marked
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     suggestion: str = ""
     corrected_from: str = ""
@@ -108,6 +109,11 @@ def search_outputs(
         pages=pages,
         page_size=page_size,
         snippets={hit.key: hit.snippet for hit in result.hits if hit.snippet},
+        titles=(
+            {o.key: search.highlight(o.title, search.words(query.text)) for o in by_key.values()}
+            if query.text.strip()
+            else {}
+        ),
         facets=result.facets,
         suggestion=result.suggestion,
         corrected_from=result.corrected_from,

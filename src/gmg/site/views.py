@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from gmg.core.claims import conflicts_of
 from gmg.core.viewer import Viewer
 from gmg.governance.selectors import chair_terms
 from gmg.registry import selectors as registry
@@ -269,11 +270,16 @@ def output(request: HttpRequest, key: str) -> HttpResponse:
     found = repository.output_detail(viewer, key)
     if found is None:
         raise Http404("No such output")
+    conflicts = conflicts_of(found)
     return render(
         request,
         "site/output.html",
         {
             "output": found,
+            "conflicts": [
+                {"field": name, "values": [(c.value, c.heading) for c in cites]}
+                for name, cites in conflicts.items()
+            ],
             "related": repository.related_visible(viewer, found),
             "today": timezone.now().date(),
             "citation": citation_text(request, found),
