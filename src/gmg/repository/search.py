@@ -32,6 +32,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from gmg.repository.models import Output, OutputEntity, OutputYear
@@ -198,7 +199,14 @@ class _DatabaseEngine:
     def _remove(self, ids: list[int]) -> None:
         raise NotImplementedError
 
-    def _match(self, text: str) -> list[tuple[int, float]]:
+    def _match_ids(self, text: str) -> RawSQL:
+        """A subquery of the ids matching ``text``, so matches never travel through Python."""
+        raise NotImplementedError
+
+    def _ranked(
+        self, text: str, candidates: QuerySet[Output], offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        """One page of (id, score) of ``candidates`` matching ``text``, best first."""
         raise NotImplementedError
 
     def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
@@ -249,15 +257,12 @@ class _DatabaseEngine:
         terms = words(query.text)
         scores: dict[int, float] = {}
         if terms:
-            matches = self._match(query.text)
-            scores = dict(matches)
-            outputs = outputs.filter(pk__in=list(scores))
-            if sort == "relevance":
-                allowed = set(outputs.values_list("pk", flat=True))
-                ranked = [pk for pk, _ in matches if pk in allowed]
-                total, page_ids = len(ranked), ranked[offset : offset + limit]
-        if not terms or sort != "relevance":
-            total = outputs.count()
+            outputs = outputs.filter(pk__in=self._match_ids(query.text))
+        total = outputs.count()
+        if terms and sort == "relevance":
+            scores = dict(self._ranked(query.text, outputs, offset, limit))
+            page_ids = list(scores)
+        else:
             page_ids = list(
                 outputs.order_by(*_date_order(sort)).values_list("pk", flat=True)[
                     offset : offset + limit
@@ -329,6 +334,8 @@ def database_facets(
         .values_list("f", "v", "n"),
     ]
     facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    # Default orderings (Meta.ordering) are cleared: SQLite refuses ORDER BY inside a UNION.
+    parts = [part.order_by() for part in parts]
     for name, value, count in parts[0].union(*parts[1:], all=True):
         facets[name].append((str(value), count))
     for name in facets:
@@ -362,15 +369,28 @@ class SqliteEngine(_DatabaseEngine):
                 [(i,) for i in ids],
             )
 
-    def _match(self, text: str) -> list[tuple[int, float]]:
+    @staticmethod
+    def _fts_query(text: str) -> str:
         terms = words(text)
         # Quote every word so input is never FTS5 syntax; the last one matches as a prefix.
-        match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
+        return (" ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*').strip()
+
+    def _match_ids(self, text: str) -> RawSQL:
+        return RawSQL(
+            f"SELECT rowid FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH %s",  # noqa: S608
+            [self._fts_query(text)],
+        )
+
+    def _ranked(
+        self, text: str, candidates: QuerySet[Output], offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        inner, params = candidates.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, bm25({INDEX_TABLE}, 4.0, 2.0, 1.0) FROM {INDEX_TABLE} "  # noqa: S608
-                f"WHERE {INDEX_TABLE} MATCH %s ORDER BY 2",
-                [match.strip()],
+                f"SELECT rowid, bm25({INDEX_TABLE}, 4.0, 2.0, 1.0) AS rank "  # noqa: S608
+                f"FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH %s AND rowid IN ({inner}) "
+                "ORDER BY rank, rowid LIMIT %s OFFSET %s",
+                [self._fts_query(text), *params, limit, offset],
             )
             return [(row[0], -row[1]) for row in cursor.fetchall()]
 
@@ -420,14 +440,30 @@ class PostgresEngine(_DatabaseEngine):
                 [(i,) for i in ids],
             )
 
-    def _match(self, text: str) -> list[tuple[int, float]]:
+    @staticmethod
+    def _tsquery(text: str) -> str:
         terms = words(text)
-        tsquery = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
+        return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
+
+    def _match_ids(self, text: str) -> RawSQL:
+        return RawSQL(
+            f"SELECT output_id FROM {INDEX_TABLE} "  # noqa: S608
+            "WHERE document @@ to_tsquery('english', %s)",
+            [self._tsquery(text)],
+        )
+
+    def _ranked(
+        self, text: str, candidates: QuerySet[Output], offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        inner, params = candidates.values("pk").query.sql_with_params()
+        # With RUM, `document <=> q` orders top-k from the index itself; with GIN, ts_rank.
+        order = "document <=> q" if _has_rum_index() else "ts_rank(document, q) DESC"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT output_id, ts_rank(document, q) FROM {INDEX_TABLE}, "  # noqa: S608
-                "to_tsquery('english', %s) q WHERE document @@ q ORDER BY 2 DESC, 1",
-                [tsquery],
+                f"to_tsquery('english', %s) q WHERE document @@ q AND output_id IN ({inner}) "
+                f"ORDER BY {order}, output_id LIMIT %s OFFSET %s",
+                [self._tsquery(text), *params, limit, offset],
             )
             return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
@@ -444,6 +480,19 @@ class PostgresEngine(_DatabaseEngine):
             )
             rows = cursor.fetchall()
         return {pk: _marked_html(summary) for pk, summary in rows if _OPEN in summary}
+
+
+_rum: dict[str, bool] = {}
+
+
+def _has_rum_index() -> bool:
+    """Whether migration 0004 could build the RUM index (checked once per database)."""
+    alias = connection.settings_dict["NAME"]
+    if alias not in _rum:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [f"{INDEX_TABLE}_rum"])
+            _rum[alias] = cursor.fetchone() is not None
+    return _rum[alias]
 
 
 def _title_vocabulary(prefix: str, scopes: frozenset[str]) -> list[str]:

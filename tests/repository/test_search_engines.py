@@ -1,0 +1,121 @@
+"""Every search engine behind the interface gives the same answers (on this database)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from gmg.repository import search
+from gmg.repository.models import Output, OutputEntity, OutputYear
+from gmg.repository.search import SearchQuery
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = frozenset({"public"})
+EVERYONE = frozenset({"public", "members", "draft"})
+
+
+def engines_here() -> list[str]:
+    return ["tantivy", "postgres"] if connection.vendor == "postgresql" else ["tantivy", "sqlite"]
+
+
+@pytest.fixture(params=engines_here())
+def engine(request, settings):
+    settings.GMG_SEARCH_ENGINE = request.param
+    search.rebuild_index()
+    yield request.param
+    settings.GMG_SEARCH_ENGINE = "auto"
+    search.rebuild_index()
+
+
+def run(text="", sort="relevance", limit=20, offset=0, scopes=PUBLIC, **filters):
+    return search.search(
+        SearchQuery(text=text, filters=filters),
+        scopes=scopes,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+        with_facets=True,
+    )
+
+
+def test_stemming_and_ranking(engine):
+    result = run("remittance")
+    assert result.total >= 6
+    assert "remittances" in search.words(Output.objects.get(key=result.hits[0].key).title.lower())
+    data = run("handbook migration data")
+    assert data.hits[0].key == "pub-2017-data-handbook"
+
+
+def test_facet_counts_equal_the_database(engine):
+    result = run("")
+    assert result.total == Output.objects.filter(visibility="public").count() == 153
+    assert dict(result.facets["type"]) == dict(
+        Counter(Output.objects.values_list("type", flat=True))
+    )
+    by_year = Counter(OutputYear.objects.values_list("year", flat=True))
+    assert {int(k): v for k, v in result.facets["year"]} == dict(by_year)
+    iom = OutputEntity.objects.filter(entity__acronym="IOM").values("output").distinct().count()
+    assert dict(result.facets["entity"])["IOM"] == iom
+
+
+def test_filters_combine_and_role_facet_follows_the_entity(engine):
+    result = run("", entity="IOM")
+    roles = dict(result.facets["role"])
+    expected = Counter(
+        OutputEntity.objects.filter(entity__acronym="IOM").values_list("role", flat=True)
+    )
+    assert roles == dict(expected)
+    briefs = run("", type="issue_brief", entity="UNHCR", role="co_lead")
+    assert [h.key for h in briefs.hits] == ["ib-2017-02-drivers-of-migration"]
+
+
+def test_snippets_are_escaped_and_marked(engine):
+    result = run("briefing note remittances")
+    assert result.hits
+    snippets = [h.snippet for h in result.hits if h.snippet]
+    assert snippets and "<mark>" in snippets[0]
+    assert "<script" not in "".join(snippets)
+
+
+def test_misspelling_is_corrected(engine):
+    result = run("remmittances")
+    assert result.corrected_from == "remmittances" and result.suggestion == "remittances"
+    assert result.total >= 6
+
+
+def test_sorting_by_date_puts_undated_last_and_pages_add_up(engine):
+    newest = run("", sort="-date", limit=5)
+    dates = [Output.objects.get(key=h.key).date_start for h in newest.hits]
+    assert dates == sorted(dates, reverse=True) and all(dates)
+    oldest = run("", sort="date", limit=200)
+    assert Output.objects.get(key=oldest.hits[-1].key).date_start is None
+    keys = [h.key for page in range(8) for h in run("", sort="date", offset=page * 20).hits]
+    assert len(keys) == len(set(keys)) == 153
+
+
+def test_hidden_outputs_stay_hidden_in_results_facets_and_suggestions(engine):
+    before = run("handbook")
+    assert dict(before.facets["working_group"])["wg-data-research"] == 1
+    output = Output.objects.get(key="pub-2017-data-handbook")
+    output.visibility = "members"
+    output.save()
+    search.reindex_outputs([output.key])
+    try:
+        public = run("handbook")
+        assert output.key not in [h.key for h in public.hits]
+        assert public.total == before.total - 1
+        assert "wg-data-research" not in dict(public.facets["working_group"])
+        assert all(v != "handbok" for v in search.words(public.suggestion))
+        assert output.key in [h.key for h in run("handbook", scopes=EVERYONE).hits]
+    finally:
+        output.visibility = "public"
+        output.save()
+        search.reindex_outputs([output.key])
+
+
+def test_query_syntax_is_never_an_error(engine):
+    for text in ['"unbalanced', "a AND OR NOT", "*", "title:x", "NEAR(x y)", "ü", "-", "'"]:
+        assert run(text).total >= 0
