@@ -27,6 +27,12 @@ BUDGET = {
     "/members/": 6,
     "/governance/": 12,
     "/working-groups/wg-mainstreaming/": 10,
+    "/members/iom/": 12,
+    "/events/": 6,
+    "/outputs/?q=migration&type=joint_statement&year=2016&sort=-date": 12,
+    "/outputs/feed.atom": 5,
+    "/sitemap-outputs.xml": 3,
+    "/bodies/gmg/events.ics": 4,
 }
 
 

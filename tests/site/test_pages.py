@@ -87,7 +87,10 @@ def test_member_page_shows_chair_terms_groups_and_led_outputs(client):
 
 def test_events_feeds_sitemap_and_robots(client):
     page = client.get("/events/").content.decode()
-    assert "GMG Photo Exhibition" in page
+    assert "2018 <span" in page and "GMG Photo Exhibition" in page  # the latest year first
+    page = client.get("/events/?year=2014").content.decode()
+    assert "Good practices for empowering migrant domestic workers" in page
+    assert client.get("/events/?year=1999").status_code == 404
     ical = client.get("/bodies/gmg/events.ics")
     assert ical["Content-Type"].startswith("text/calendar")
     body = ical.content.decode()
@@ -98,7 +101,9 @@ def test_events_feeds_sitemap_and_robots(client):
     atom = client.get("/outputs/feed.atom")
     assert atom["Content-Type"].startswith("application/atom+xml")
     assert atom.content.decode().count("<entry>") == 50
-    sitemap = client.get("/sitemap.xml").content.decode()
-    assert sitemap.count("<url>") >= 153 + 6
+    index = client.get("/sitemap.xml").content.decode()
+    assert "sitemap-outputs.xml" in index and "sitemap-pages.xml" in index
+    sitemap = client.get("/sitemap-outputs.xml").content.decode()
+    assert sitemap.count("<url>") == 153
     robots = client.get("/robots.txt").content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in robots

@@ -205,8 +205,8 @@ class _DatabaseEngine:
 
     def _ranked(
         self, text: str, candidates: QuerySet[Output], offset: int, limit: int
-    ) -> list[tuple[int, float]]:
-        """One page of (id, score) of ``candidates`` matching ``text``, best first."""
+    ) -> list[tuple[int, str, float]]:
+        """One page of (id, key, score) of ``candidates`` matching ``text``, best first."""
         raise NotImplementedError
 
     def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
@@ -260,15 +260,18 @@ class _DatabaseEngine:
             outputs = outputs.filter(pk__in=self._match_ids(query.text))
         total = outputs.count()
         if terms and sort == "relevance":
-            scores = dict(self._ranked(query.text, outputs, offset, limit))
-            page_ids = list(scores)
+            ranked = self._ranked(query.text, outputs, offset, limit)
+            scores = {pk: score for pk, _, score in ranked}
+            keys = {pk: key for pk, key, _ in ranked}
+            page_ids = [pk for pk, _, _ in ranked]
         else:
-            page_ids = list(
-                outputs.order_by(*_date_order(sort)).values_list("pk", flat=True)[
+            rows = list(
+                outputs.order_by(*_date_order(sort)).values_list("pk", "key")[
                     offset : offset + limit
                 ]
             )
-        keys = dict(Output.objects.filter(pk__in=page_ids).values_list("pk", "key"))
+            keys = dict(rows)
+            page_ids = [pk for pk, _ in rows]
         snippets = self._snippets(page_ids, query.text) if terms and page_ids else {}
         hits = [Hit(keys[pk], scores.get(pk, 0.0), snippets.get(pk, "")) for pk in page_ids]
         result = SearchResult(total=total, hits=hits)
@@ -383,16 +386,17 @@ class SqliteEngine(_DatabaseEngine):
 
     def _ranked(
         self, text: str, candidates: QuerySet[Output], offset: int, limit: int
-    ) -> list[tuple[int, float]]:
+    ) -> list[tuple[int, str, float]]:
         inner, params = candidates.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid, bm25({INDEX_TABLE}, 4.0, 2.0, 1.0) AS rank "  # noqa: S608
-                f"FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH %s AND rowid IN ({inner}) "
-                "ORDER BY rank, rowid LIMIT %s OFFSET %s",
+                f"SELECT i.rowid, o.key, bm25({INDEX_TABLE}, 4.0, 2.0, 1.0) AS rank "  # noqa: S608
+                f"FROM {INDEX_TABLE} i JOIN repository_output o ON o.id = i.rowid "
+                f"WHERE {INDEX_TABLE} MATCH %s AND i.rowid IN ({inner}) "
+                "ORDER BY rank, i.rowid LIMIT %s OFFSET %s",
                 [self._fts_query(text), *params, limit, offset],
             )
-            return [(row[0], -row[1]) for row in cursor.fetchall()]
+            return [(row[0], row[1], -row[2]) for row in cursor.fetchall()]
 
     def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
         terms = words(text)
@@ -454,18 +458,19 @@ class PostgresEngine(_DatabaseEngine):
 
     def _ranked(
         self, text: str, candidates: QuerySet[Output], offset: int, limit: int
-    ) -> list[tuple[int, float]]:
+    ) -> list[tuple[int, str, float]]:
         inner, params = candidates.values("pk").query.sql_with_params()
         # With RUM, `document <=> q` orders top-k from the index itself; with GIN, ts_rank.
-        order = "document <=> q" if _has_rum_index() else "ts_rank(document, q) DESC"
+        order = "i.document <=> q" if _has_rum_index() else "ts_rank(i.document, q) DESC"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT output_id, ts_rank(document, q) FROM {INDEX_TABLE}, "  # noqa: S608
-                f"to_tsquery('english', %s) q WHERE document @@ q AND output_id IN ({inner}) "
-                f"ORDER BY {order}, output_id LIMIT %s OFFSET %s",
+                f"SELECT i.output_id, o.key, ts_rank(i.document, q) "  # noqa: S608
+                f"FROM {INDEX_TABLE} i JOIN repository_output o ON o.id = i.output_id, "
+                f"to_tsquery('english', %s) q WHERE i.document @@ q AND i.output_id IN ({inner}) "
+                f"ORDER BY {order}, i.output_id LIMIT %s OFFSET %s",
                 [self._tsquery(text), *params, limit, offset],
             )
-            return [(row[0], float(row[1])) for row in cursor.fetchall()]
+            return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
 
     def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
         terms = words(text)

@@ -152,18 +152,27 @@ def latest_outputs(viewer: Viewer, *, body_key: str, limit: int) -> list[Output]
     )
 
 
-def outputs_of_entity(viewer: Viewer, acronym: str, roles: tuple[str, ...]) -> list[Output]:
+def outputs_of_entity(
+    viewer: Viewer, acronym: str, role_groups: dict[str, tuple[str, ...]], *, limit: int
+) -> dict[str, list[Output]]:
+    """For each named group of roles, the entity's ``limit`` most recent outputs in them.
+
+    Ids come from one cheap query per group; the list relations load once for all groups.
+    """
     from django.db.models import F
 
-    return list(
-        with_list_relations(
-            outputs_visible_to(viewer).filter(
-                entity_links__entity__acronym=acronym, entity_links__role__in=roles
-            )
+    visible = outputs_visible_to(viewer)
+    ids: dict[str, list[int]] = {}
+    for name, roles in role_groups.items():
+        linked = OutputEntity.objects.filter(entity__acronym=acronym, role__in=roles)
+        ids[name] = list(
+            visible.filter(pk__in=linked.values("output_id"))
+            .order_by(F("date_start").desc(nulls_last=True), "key")
+            .values_list("pk", flat=True)[:limit]
         )
-        .distinct()
-        .order_by(F("date_start").asc(nulls_last=True), "key")
-    )
+    wanted = {pk for group in ids.values() for pk in group}
+    loaded = {o.pk: o for o in with_list_relations(Output.objects.filter(pk__in=wanted))}
+    return {name: [loaded[pk] for pk in group] for name, group in ids.items()}
 
 
 __all__ = ["dt"]

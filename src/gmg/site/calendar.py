@@ -7,9 +7,9 @@ or year is listed on the page but left out of the feed, rather than given invent
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 
-from django.db.models import F
+from django.db.models import Count, F
+from django.db.models.functions import ExtractYear
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from icalendar import Calendar, Event
@@ -21,6 +21,9 @@ from gmg.repository.models import Output, OutputType
 from gmg.repository.selectors import outputs_visible_to
 from gmg.workgroups.models import WorkingGroup
 
+FEED_LIMIT = 2000  # the most recent events a feed carries; calendars poll feeds often
+UNDATED = "not-stated"
+
 
 def _event_outputs(viewer: Viewer, *, body: Body | None = None, group: WorkingGroup | None = None):
     events = outputs_visible_to(viewer).filter(type=OutputType.EVENT)
@@ -28,18 +31,30 @@ def _event_outputs(viewer: Viewer, *, body: Body | None = None, group: WorkingGr
         events = events.filter(body=body)
     if group is not None:
         events = events.filter(working_group=group)
-    return events.select_related("working_group").prefetch_related("dates")
+    return events
 
 
-def events_by_year(viewer: Viewer, body: Body) -> list[tuple[str, list[Output]]]:
-    years: OrderedDict[str, list[Output]] = OrderedDict()
-    ordered = _event_outputs(viewer, body=body).order_by(
-        F("date_start").desc(nulls_last=True), "key"
+def event_years(viewer: Viewer, body: Body) -> list[tuple[str, int]]:
+    """(year, count) of the body's events, newest first; undated events last."""
+    rows = (
+        _event_outputs(viewer, body=body)
+        .annotate(y=ExtractYear("date_start"))
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by(F("y").desc(nulls_last=True))
     )
-    for event in ordered:
-        label = str(event.date_start.year) if event.date_start else "Date not stated"
-        years.setdefault(label, []).append(event)
-    return list(years.items())
+    return [(str(r["y"]) if r["y"] else UNDATED, r["n"]) for r in rows]
+
+
+def events_in_year(viewer: Viewer, body: Body, year: str) -> list[Output]:
+    events = _event_outputs(viewer, body=body)
+    if year == UNDATED:
+        events = events.filter(date_start__isnull=True)
+    elif year:
+        events = events.filter(date_start__year=int(year))
+    else:
+        return []
+    return list(events.prefetch_related("dates").order_by("date_start", "key"))
 
 
 def _day_spans(texts: list[str]) -> list[tuple[dt.date, dt.date]]:
@@ -49,12 +64,6 @@ def _day_spans(texts: list[str]) -> list[tuple[dt.date, dt.date]]:
         if all(len(p) == 10 for p in parts):
             spans.append((dt.date.fromisoformat(parts[0]), dt.date.fromisoformat(parts[-1])))
     return spans
-
-
-def feed_count(viewer: Viewer, *, body: Body) -> int:
-    return sum(
-        1 for e in _event_outputs(viewer, body=body) if _day_spans([d.text for d in e.dates.all()])
-    )
 
 
 def ical_response(
@@ -69,7 +78,17 @@ def ical_response(
     calendar.add("prodid", "-//GMG Platform//Events//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"{name}: events")
-    for event in _event_outputs(viewer, body=body, group=group).order_by("date_start", "key"):
+    calendar.add(
+        "x-wr-caldesc",
+        f"Events stated to the day, the most recent {FEED_LIMIT} at most. "
+        "Events known only by month or year are on the website's events page.",
+    )
+    events = (
+        _event_outputs(viewer, body=body, group=group)
+        .prefetch_related("dates")
+        .order_by(F("date_start").desc(nulls_last=True), "key")[:FEED_LIMIT]
+    )
+    for event in events:
         for index, (start, end) in enumerate(_day_spans([d.text for d in event.dates.all()])):
             entry = Event()
             entry.add("uid", f"{event.key}-{index}@gmg-platform")
@@ -96,5 +115,6 @@ def ical_response(
                 entry.add("dtend", end + dt.timedelta(days=1))
                 calendar.add_component(entry)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{(group or body).key}.ics"'  # type: ignore[union-attr]
+    key = group.key if group else (body.key if body else "events")
+    response["Content-Disposition"] = f'inline; filename="{key}.ics"'
     return response

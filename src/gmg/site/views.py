@@ -7,12 +7,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import F, Prefetch
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from gmg.core.claims import conflicts_of
 from gmg.core.viewer import Viewer
+from gmg.governance.models import ChairTermChair
 from gmg.governance.selectors import chair_terms
 from gmg.registry import selectors as registry
 from gmg.registry.models import Body, Entity
@@ -24,6 +26,7 @@ from gmg.site import calendar
 from gmg.workgroups.models import WorkingGroup
 
 PAGE_SIZE = 20
+LIST_LIMIT = 50  # longer lists on entity and group pages hand over to the repository search
 
 
 def _main_body(bodies: list[Body]) -> Body:
@@ -92,15 +95,25 @@ def member(request: HttpRequest, slug: str) -> HttpResponse:
             "entity": entity,
             "memberships": entity.memberships.select_related("body").order_by("joined_start"),
             "terms": entity.chair_terms.select_related("body").prefetch_related(
-                "chair_links__entity"
+                Prefetch("chair_links", queryset=ChairTermChair.objects.select_related("entity"))
             ),
             "groups": entity.co_chair_links.select_related("group"),
-            "led": repository.outputs_of_entity(viewer, entity.acronym, ("lead", "co_lead")),
-            "other": repository.outputs_of_entity(
+            **repository.outputs_of_entity(
                 viewer,
                 entity.acronym,
-                ("prepared_by", "facilitated_by", "co_organiser", "partner", "delivered_by"),
+                {
+                    "led": ("lead", "co_lead"),
+                    "other": (
+                        "prepared_by",
+                        "facilitated_by",
+                        "co_organiser",
+                        "partner",
+                        "delivered_by",
+                    ),
+                },
+                limit=LIST_LIMIT,
             ),
+            "limit": LIST_LIMIT,
         },
     )
 
@@ -150,10 +163,19 @@ def working_group(request: HttpRequest, key: str) -> HttpResponse:
     group = _groups().filter(key=key).first()
     if group is None:
         raise Http404("No such working group")
-    outputs = repository.with_list_relations(
-        repository.outputs_visible_to(Viewer.from_request(request)).filter(working_group=group)
-    ).order_by("date_start", "key")
-    return render(request, "site/working_group.html", {"group": group, "outputs": outputs})
+    visible = repository.outputs_visible_to(Viewer.from_request(request)).filter(
+        working_group=group
+    )
+    outputs = list(
+        repository.with_list_relations(visible).order_by(
+            F("date_start").asc(nulls_last=True), "key"
+        )[: LIST_LIMIT + 1]
+    )
+    return render(
+        request,
+        "site/working_group.html",
+        {"group": group, "outputs": outputs[:LIST_LIMIT], "more": len(outputs) > LIST_LIMIT},
+    )
 
 
 class SearchForm(forms.Form):
@@ -299,15 +321,21 @@ def events(request: HttpRequest) -> HttpResponse:
     viewer = Viewer.from_request(request)
     body = _main_body(list(registry.bodies()))
     groups = list(WorkingGroup.objects.filter(body=body))
-    listing = calendar.events_by_year(viewer, body)
+    years = calendar.event_years(viewer, body)
+    chosen = request.GET.get("year", "")
+    if chosen and chosen not in {label for label, _ in years}:
+        raise Http404("No events that year")
+    chosen = chosen or (years[0][0] if years else "")
     return render(
         request,
         "site/events.html",
         {
             "body": body,
-            "years": listing,
+            "years": years,
+            "year": chosen,
+            "events": calendar.events_in_year(viewer, body, chosen),
             "groups": groups,
-            "feedable": calendar.feed_count(viewer, body=body),
+            "feed_limit": calendar.FEED_LIMIT,
         },
     )
 
