@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export GMG_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint openapi install clean
+.PHONY: run test lint openapi install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,9 +27,13 @@ test: install
 
 ## ruff (format and lint) and mypy
 lint: install
-	$(BIN)/ruff format --check src tests tools
-	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools bench
+	$(BIN)/ruff check src tests tools bench
 	$(BIN)/mypy
+
+## The benchmark (needs wrk and PostgreSQL); writes docs/performance.md. BENCH_SIZES=10000 for a quick run
+bench: install
+	$(BIN)/python bench/run.py all
 
 ## Regenerate the committed OpenAPI document after an API change
 openapi: install
