@@ -33,6 +33,22 @@ def django_db_setup(django_db_setup, django_db_blocker, gmg_bundle, tmp_path_fac
         load_bundle(gmg_bundle, by=Actor.system("test-setup"), replace=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_page_cache(settings):
+    """Each test starts with an empty in-memory page cache (never the data directory's)."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-pages",
+        },
+    }
+    caches["pages"].clear()
+    yield
+
+
 @pytest.fixture
 def api(client):
     """GET a JSON API path and return (status, parsed body)."""

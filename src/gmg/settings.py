@@ -110,6 +110,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Caches: GMG_CACHE_URL (redis://...) shares them between app servers; without it, a file
+# cache in the data directory is shared by the workers of one machine.
+_cache_url = os.environ.get("GMG_CACHE_URL", "")
+_shared_cache = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": _shared_cache,
+}
+# Anonymous pages are cached until the record changes (and at most this long). 0 turns it off.
+GMG_PAGE_CACHE_SECONDS = int(os.environ.get("GMG_PAGE_CACHE_SECONDS", "3600"))
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

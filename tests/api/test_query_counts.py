@@ -26,13 +26,13 @@ BUDGET = {
     "/outputs/pub-2010-mainstreaming-handbook/": 12,
     "/members/": 6,
     "/governance/": 12,
-    "/working-groups/wg-mainstreaming/": 10,
+    "/working-groups/wg-mainstreaming/": 11,
     "/members/iom/": 12,
     "/events/": 6,
     "/outputs/?q=migration&type=joint_statement&year=2016&sort=-date": 12,
     "/outputs/feed.atom": 5,
     "/sitemap-outputs.xml": 3,
-    "/bodies/gmg/events.ics": 4,
+    "/bodies/gmg/events.ics": 5,
 }
 
 

@@ -29,13 +29,17 @@ def outputs_visible_to(viewer: Viewer) -> QuerySet[Output]:
     return Output.objects.filter(visibility__in=visibility_scopes(viewer))
 
 
-def with_list_relations(outputs: QuerySet[Output]) -> QuerySet[Output]:
-    """What a list item shows, in a fixed number of queries whatever the page holds."""
-    return outputs.select_related("working_group", "body").prefetch_related(
-        Prefetch("entity_links", queryset=OutputEntity.objects.select_related("entity")),
-        "processes",
-        "themes",
+def with_list_relations(
+    outputs: QuerySet[Output], *, vocabularies: bool = True
+) -> QuerySet[Output]:
+    """What a list item shows, in a fixed number of queries whatever the page holds.
+
+    ``vocabularies=False`` leaves out processes and themes, for lists that do not show them.
+    """
+    outputs = outputs.select_related("working_group", "body").prefetch_related(
+        Prefetch("entity_links", queryset=OutputEntity.objects.select_related("entity"))
     )
+    return outputs.prefetch_related("processes", "themes") if vocabularies else outputs
 
 
 def with_all_relations(outputs: QuerySet[Output]) -> QuerySet[Output]:
@@ -171,7 +175,10 @@ def outputs_of_entity(
             .values_list("pk", flat=True)[:limit]
         )
     wanted = {pk for group in ids.values() for pk in group}
-    loaded = {o.pk: o for o in with_list_relations(Output.objects.filter(pk__in=wanted))}
+    loaded = {
+        o.pk: o
+        for o in with_list_relations(Output.objects.filter(pk__in=wanted), vocabularies=False)
+    }
     return {name: [loaded[pk] for pk in group] for name, group in ids.items()}
 
 

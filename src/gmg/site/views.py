@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gmg.core.claims import conflicts_of
+from gmg.core.page_cache import cache_public_page
 from gmg.core.viewer import Viewer
 from gmg.governance.models import ChairTermChair
 from gmg.governance.selectors import chair_terms
@@ -42,6 +43,7 @@ def _last_day(body: Body) -> dt.date:
     return min(today, body.ended_end) if body.ended_end else today
 
 
+@cache_public_page
 def home(request: HttpRequest) -> HttpResponse:
     lineage = list(registry.bodies())
     body = _main_body(lineage)
@@ -71,6 +73,7 @@ def _membership_chart(body: Body) -> charts.Chart:
     return charts.membership_chart(body.name, admissions, body.ended_end)
 
 
+@cache_public_page
 def members(request: HttpRequest) -> HttpResponse:
     body = _main_body(list(registry.bodies()))
     memberships = (
@@ -83,6 +86,7 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_public_page
 def member(request: HttpRequest, slug: str) -> HttpResponse:
     entity = registry.entities().filter(slug=slug).first()
     if entity is None:
@@ -138,6 +142,7 @@ def _chair_chart(body: Body, terms) -> charts.Chart:
     )
 
 
+@cache_public_page
 def governance(request: HttpRequest) -> HttpResponse:
     bodies = list(registry.bodies(with_sources=True))
     body = _main_body(bodies)
@@ -155,10 +160,12 @@ def _groups():
     )
 
 
+@cache_public_page
 def working_groups(request: HttpRequest) -> HttpResponse:
     return render(request, "site/working_groups.html", {"groups": _groups()})
 
 
+@cache_public_page
 def working_group(request: HttpRequest, key: str) -> HttpResponse:
     group = _groups().filter(key=key).first()
     if group is None:
@@ -217,6 +224,7 @@ def _facet_labels() -> dict[str, dict[str, str]]:
     }
 
 
+@cache_public_page
 def outputs(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -287,6 +295,7 @@ def outputs(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_public_page
 def output(request: HttpRequest, key: str) -> HttpResponse:
     viewer = Viewer.from_request(request)
     found = repository.output_detail(viewer, key)
@@ -317,6 +326,7 @@ def citation_text(request: HttpRequest, output) -> str:
     return f"{output.body.name}.{year}. {output.title}.{place} {url} (accessed {accessed})."
 
 
+@cache_public_page
 def events(request: HttpRequest) -> HttpResponse:
     viewer = Viewer.from_request(request)
     body = _main_body(list(registry.bodies()))
@@ -340,6 +350,7 @@ def events(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_public_page
 def body_ical(request: HttpRequest, key: str) -> HttpResponse:
     body = registry.bodies().filter(key=key).first()
     if body is None:
@@ -347,6 +358,7 @@ def body_ical(request: HttpRequest, key: str) -> HttpResponse:
     return calendar.ical_response(Viewer.from_request(request), body=body, request=request)
 
 
+@cache_public_page
 def working_group_ical(request: HttpRequest, key: str) -> HttpResponse:
     group = WorkingGroup.objects.select_related("body").filter(key=key).first()
     if group is None:
