@@ -140,6 +140,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
     if load_default_if_empty():
         print("loaded the GMG record into an empty database")
+    from gmg.repository.search import ensure_index
+
+    if ensure_index():
+        print("rebuilt the search index, which was missing or out of date")
     if not settings.WHITENOISE_USE_FINDERS:
         call_command("collectstatic", interactive=False, verbosity=0)
     from gunicorn.app.base import BaseApplication

@@ -105,21 +105,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent, like PostgreSQL's: opening SQLite and running the PRAGMAs on every request
+    # costs more than a cached page does.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches: GMG_CACHE_URL (redis://...) shares them between app servers; without it, a file
-# cache in the data directory is shared by the workers of one machine.
+# Caches: GMG_CACHE_URL (redis://...) shares them between app servers; without it each
+# worker keeps its own bounded in-memory cache (pages are keyed by the record's version, so
+# separate caches are never inconsistent, only warmed separately).
 _cache_url = os.environ.get("GMG_CACHE_URL", "")
 _shared_cache = (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
     if _cache_url
     else {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache"),
-        "OPTIONS": {"MAX_ENTRIES": 20_000},
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "gmg-pages",
+        "OPTIONS": {"MAX_ENTRIES": 2_000},
     }
 )
 CACHES = {

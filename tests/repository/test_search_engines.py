@@ -119,3 +119,30 @@ def test_hidden_outputs_stay_hidden_in_results_facets_and_suggestions(engine):
 def test_query_syntax_is_never_an_error(engine):
     for text in ['"unbalanced', "a AND OR NOT", "*", "title:x", "NEAR(x y)", "ü", "-", "'"]:
         assert run(text).total >= 0
+
+
+def test_facets_are_sampled_above_the_threshold_and_say_so(engine, monkeypatch):
+    exact = run("")
+    assert not exact.facets_approximate
+    monkeypatch.setattr(search, "SAMPLE_ABOVE", 40)
+    sampled = run("")
+    assert sampled.facets_approximate
+    assert sampled.total == exact.total == 153  # the number of results stays exact
+    counts = [n for values in sampled.facets.values() for _, n in values]
+    assert counts and all(n % 100 == 0 for n in counts)  # scaled estimates, rounded
+
+
+def test_ensure_index_rebuilds_a_missing_or_stale_index(engine):
+    assert search.ensure_index() is False  # current: nothing to do
+    search.get_engine().update([])  # no-op write must not disturb it
+    assert search.index_size() == 153
+
+
+def test_ensure_index_builds_a_missing_tantivy_index(settings, tmp_path):
+    settings.GMG_SEARCH_ENGINE = "tantivy"
+    settings.GMG_SEARCH_INDEX_DIR = tmp_path / "fresh"
+    assert search.index_size() is None
+    assert search.ensure_index() is True
+    assert search.index_size() == 153
+    assert run("remittances").total >= 6
+    settings.GMG_SEARCH_ENGINE = "auto"

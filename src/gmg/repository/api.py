@@ -72,6 +72,11 @@ class OutputList(Schema):
         description="With facets=true: counts per value of type, year, entity, role, "
         "working_group, process and theme, over all results",
     )
+    facets_approximate: bool = Field(
+        False,
+        description="True when the facet counts were estimated from a sample (more than "
+        "50,000 matches); count, the number of results, is always exact",
+    )
     suggestion: str | None = Field(None, description="A respelling of q, when q matched nothing")
     corrected_from: str | None = Field(
         None, description="Set when results are for the suggestion instead of q as typed"
@@ -195,6 +200,7 @@ def list_outputs(request: HttpRequest, query: Query[OutputQuery]) -> OutputList:
             if query.facets
             else None
         ),
+        facets_approximate=found.facets_approximate,
         suggestion=found.suggestion or None,
         corrected_from=found.corrected_from or None,
     )

@@ -25,6 +25,7 @@ import difflib
 import html
 import re
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,32 @@ from gmg.repository.models import Output, OutputEntity, OutputYear
 
 INDEX_TABLE = "repository_search_index"
 FACETS = ("type", "year", "entity", "role", "working_group", "process", "theme")
+# Facet counts are exact up to this many matches; above it they are estimated from a fixed
+# hash sample of about this many documents (as Elasticsearch's sampler aggregation does),
+# which bounds their cost at any size. The total number of results always stays exact.
+SAMPLE_ABOVE = 50_000
+SAMPLE_BUCKETS = 1024
+
+
+def sample_bucket(key: str) -> int:
+    """A stable pseudo-random bucket per output, the unit of facet sampling."""
+    return zlib.crc32(key.encode()) % SAMPLE_BUCKETS
+
+
+def sampled_buckets(total: int) -> int:
+    """How many of the SAMPLE_BUCKETS to count over, for ``total`` matches (all when small)."""
+    if total <= SAMPLE_ABOVE:
+        return SAMPLE_BUCKETS
+    return max(1, -(-SAMPLE_BUCKETS * SAMPLE_ABOVE // total))
+
+
+def scaled(values: list[tuple[str, int]], buckets: int) -> list[tuple[str, int]]:
+    if buckets >= SAMPLE_BUCKETS:
+        return values
+    factor = SAMPLE_BUCKETS / buckets
+    return [(v, int(round(n * factor, -2)) or 100) for v, n in values]
+
+
 MAX_FACET_VALUES = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -66,6 +93,8 @@ class Hit:
 class SearchResult:
     total: int
     hits: list[Hit]
+    # True when facet counts were estimated from a sample (above SAMPLE_ABOVE matches).
+    facets_approximate: bool = False
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     corrected_from: str = ""  # the query as typed, when results are for a suggestion
     suggestion: str = ""  # a better spelling, when nothing matched
@@ -396,7 +425,14 @@ class _DatabaseEngine:
         hits = [Hit(keys[pk], scores.get(pk, 0.0), snippets.get(pk, "")) for pk in page_ids]
         result = SearchResult(total=total, hits=hits)
         if with_facets:
-            result.facets = database_facets(outputs, query.filters.get("entity", ""))
+            buckets = sampled_buckets(total)
+            counted = outputs
+            if buckets < SAMPLE_BUCKETS:
+                # The database's own sample: ids are dense, so id modulo is as good as a hash.
+                counted = outputs.alias(bucket=F("pk") % SAMPLE_BUCKETS).filter(bucket__lt=buckets)
+                result.facets_approximate = True
+            facets = database_facets(counted, query.filters.get("entity", ""))
+            result.facets = {name: scaled(values, buckets) for name, values in facets.items()}
         return result
 
     def _snippets(self, ids: list[int], text: str) -> dict[int, str]:
@@ -643,12 +679,13 @@ class TantivyEngine:
     """An on-disk tantivy index: top-k BM25 and columnar facet counts."""
 
     name = "tantivy"
+    SCHEMA_VERSION = 2  # bump when the schema changes: the index is then rebuilt, not misread
     KEYWORD_FIELDS = (*FACETS, "entity_role", "visibility", "group_body")
     _lock = threading.Lock()
     _indexes: dict[str, object] = {}
 
     def __init__(self, path: Path):
-        self.path = path
+        self.path = path / f"v{self.SCHEMA_VERSION}"
 
     @staticmethod
     def _schema():
@@ -664,6 +701,7 @@ class TantivyEngine:
         builder.add_integer_field("date_asc", fast=True, indexed=True)
         builder.add_integer_field("day_start", fast=True, indexed=True)
         builder.add_integer_field("day_end", fast=True, indexed=True)
+        builder.add_integer_field("sample", fast=True, indexed=True)
         for name in TantivyEngine.KEYWORD_FIELDS:
             builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
         return builder.build()
@@ -694,6 +732,7 @@ class TantivyEngine:
         start = output.date_start.toordinal() if output.date_start else None
         doc.add_integer("date_desc", start if start is not None else -1)
         doc.add_integer("date_asc", start if start is not None else 10**7)
+        doc.add_integer("sample", sample_bucket(output.key))
         for start_day, end_day in output.spans:
             doc.add_integer("day_start", start_day.toordinal())
             doc.add_integer("day_end", end_day.toordinal())
@@ -748,13 +787,14 @@ class TantivyEngine:
 
         index = self._index()
         schema = index.schema
-        must = [
-            tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Should, tantivy.Query.term_query(schema, "visibility", s))
-                    for s in sorted(scopes)
-                ]
-            )
+        # Visibility as "none of the values the viewer may not see": the excluded values are
+        # rare, so the text query still drives top-k ranking instead of a full intersection.
+        from gmg.repository.models import Visibility
+
+        must: list = []
+        must_not = [
+            tantivy.Query.term_query(schema, "visibility", value)
+            for value in sorted(set(Visibility.values) - scopes)
         ]
         for name, value in query.filters.items():
             if not value:
@@ -784,7 +824,11 @@ class TantivyEngine:
                 conjunction_by_default=True,
             )
             must.append(text_query)
-        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+        if not must:
+            must.append(tantivy.Query.all_query())
+        combined = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, q) for q in must] + [(tantivy.Occur.MustNot, q) for q in must_not]
+        )
         return index, combined, text_query, terms
 
     def search(
@@ -829,8 +873,27 @@ class TantivyEngine:
             hits.append(Hit(doc.get_first("key"), float(score) if terms else 0.0, snippet))
         result = SearchResult(total=found.count or 0, hits=hits)
         if with_facets:
-            result.facets = self._facets(searcher, combined, query.filters.get("entity", ""))
+            buckets = sampled_buckets(result.total)
+            counted = combined
+            if buckets < SAMPLE_BUCKETS:
+                counted = tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, combined),
+                        (
+                            tantivy.Occur.Must,
+                            tantivy.Query.range_query(
+                                index.schema, "sample", tantivy.FieldType.Integer, 0, buckets - 1
+                            ),
+                        ),
+                    ]
+                )
+                result.facets_approximate = True
+            facets = self._facets(searcher, counted, query.filters.get("entity", ""))
+            result.facets = {name: scaled(values, buckets) for name, values in facets.items()}
         return result
+
+    def exists(self) -> bool:
+        return (self.path / "meta.json").exists()
 
     def _facets(self, searcher, combined, entity: str) -> dict[str, list[tuple[str, int]]]:
         wanted = {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in FACETS}
@@ -898,6 +961,25 @@ def get_engine() -> SearchEngine:
 def rebuild_index() -> int:
     """Rebuild the whole index from the database; returns the number of outputs indexed."""
     return get_engine().rebuild()
+
+
+def index_size() -> int | None:
+    """How many outputs the index holds (None when it does not exist yet)."""
+    engine = get_engine()
+    if isinstance(engine, TantivyEngine):
+        return engine._index().searcher().num_docs if engine.exists() else None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {INDEX_TABLE}")  # noqa: S608 - constant table name
+        return cursor.fetchone()[0]
+
+
+def ensure_index() -> bool:
+    """Rebuild the index if it is missing or does not hold every output (e.g. after an
+    upgrade changed its schema, or a restore). Returns True when it rebuilt."""
+    if index_size() == Output.objects.count():
+        return False
+    rebuild_index()
+    return True
 
 
 def reindex_outputs(keys: Iterable[str]) -> None:

@@ -59,6 +59,7 @@ class OutputPage:
     snippets: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # HTML: titles with matches marked
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facets_approximate: bool = False
     suggestion: str = ""
     corrected_from: str = ""
 
@@ -119,6 +120,7 @@ def search_outputs(
             else {}
         ),
         facets=result.facets,
+        facets_approximate=result.facets_approximate,
         suggestion=result.suggestion,
         corrected_from=result.corrected_from,
     )
