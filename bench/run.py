@@ -138,13 +138,13 @@ def populate(size: int) -> dict:
         if len(batch["o"]) >= 20_000:
             flush()
     flush()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('repository_output', 'id'), "
                 "(SELECT max(id) FROM repository_output))"
             )
-            cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE")  # as `gmg load` does
     inserted = time.perf_counter() - started
     return {"size": Output.objects.count(), "insert_seconds": round(inserted, 1)}
 

@@ -103,9 +103,12 @@ def search_outputs(
             viewer, query, sort=sort, page=pages, page_size=page_size, with_facets=with_facets
         )
     keys = [hit.key for hit in result.hits]
-    # Loaded through the visibility selector again: a stale index can never leak a record.
+    # Visibility is checked again on the rows themselves, so a stale index can never leak a
+    # record. (By key first: the unique index is the fast path whatever the planner knows.)
     by_key = {
-        o.key: o for o in with_list_relations(outputs_visible_to(viewer).filter(key__in=keys))
+        o.key: o
+        for o in with_list_relations(Output.objects.filter(key__in=keys))
+        if o.visibility in scopes
     }
     return OutputPage(
         outputs=[by_key[k] for k in keys if k in by_key],
