@@ -391,6 +391,9 @@ def pg_database(size: int) -> str:
 
 def run_all(sizes: list[int], pg_max: int, seconds: int, queries: int) -> dict:
     results: dict = {"sizes": {}, "machine": {"cores": os.cpu_count()}}
+    previous = WORK / "results.json"
+    if os.environ.get("BENCH_KEEP") and previous.exists():
+        results = json.loads(previous.read_text())  # add these sizes to an earlier run's
     for size in sizes:
         print(f"== {size:,} outputs", flush=True)
         data = WORK / f"sqlite-{size}"
@@ -483,7 +486,8 @@ def write_markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "command", choices=["all", "populate", "build", "latency", "queries", "markdown"]
+        "command",
+        choices=["all", "populate", "build", "latency", "queries", "markdown", "http"],
     )
     parser.add_argument("args", nargs="*")
     options = parser.parse_args()
@@ -509,6 +513,22 @@ def main() -> None:
             )
         else:
             results = json.loads((WORK / "results.json").read_text())
+        if options.command == "http":
+            # Re-measure only the pages, on the data an earlier `all` left in BENCH_DIR.
+            for size in options.args:
+                env = {
+                    **os.environ,
+                    "GMG_DATA_DIR": str(WORK / f"sqlite-{size}"),
+                    "DJANGO_SETTINGS_MODULE": "bench.settings",
+                    "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+                    "GMG_SEARCH_ENGINE": "tantivy",
+                }
+                env.pop("DATABASE_URL", None)
+                results["sizes"][size]["http"] = http_load(
+                    env, int(os.environ.get("BENCH_SECONDS", "15"))
+                )
+                print(size, results["sizes"][size]["http"], flush=True)
+            (WORK / "results.json").write_text(json.dumps(results, indent=1))
         table = write_markdown(results)
         doc = ROOT / "docs" / "performance.md"
         text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n\n## Measured\n"

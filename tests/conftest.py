@@ -38,6 +38,8 @@ def fresh_page_cache(settings):
     """Each test starts with an empty in-memory page cache (never the data directory's)."""
     from django.core.cache import caches
 
+    from gmg.core.page_cache import local_pages
+
     settings.CACHES = {
         **settings.CACHES,
         "pages": {
@@ -46,6 +48,7 @@ def fresh_page_cache(settings):
         },
     }
     caches["pages"].clear()
+    local_pages.clear()
     yield
 
 

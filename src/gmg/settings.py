@@ -115,15 +115,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Caches: GMG_CACHE_URL (redis://...) shares them between app servers; without it each
 # worker keeps its own bounded in-memory cache (pages are keyed by the record's version, so
 # separate caches are never inconsistent, only warmed separately).
-_cache_url = os.environ.get("GMG_CACHE_URL", "")
+GMG_CACHE_URL = os.environ.get("GMG_CACHE_URL", "")
 _shared_cache = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
-    if _cache_url
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "gmg-pages",
-        "OPTIONS": {"MAX_ENTRIES": 2_000},
-    }
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": GMG_CACHE_URL}
+    if GMG_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gmg-pages"}
 )
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

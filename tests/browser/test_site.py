@@ -156,4 +156,13 @@ def test_accessibility_of_main_pages(page, name):
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
     ]
+    # axe files contrast it cannot settle as "incomplete", not as a violation: white links on
+    # a white page slipped through that way once. Unsettled contrast is a failure here too.
+    # SVG chart text is left to tests/reports/test_charts.py, which computes its contrast.
+    unsettled = [
+        f"{v['id']}: {[n['target'] for n in v['nodes'] if 'text' not in str(n['target'])][:5]}"
+        for v in results.response["incomplete"]
+        if v["id"] == "color-contrast" and any("text" not in str(n["target"]) for n in v["nodes"])
+    ]
     assert violations == []
+    assert unsettled == []

@@ -2,27 +2,34 @@
 
 Every write goes through a service that writes an audit entry, so the newest audit entry's
 id is a version of the whole record: a page cached under version N is never served once
-anything has changed. Only anonymous GET requests are cached (no session, no user), so a
-member's view can never be served to the public or the other way round.
+anything has changed. Only requests without a session cookie are cached: no one is signed
+in on them, so a member's view can never be served to the public or the other way round.
+
+Without GMG_CACHE_URL each worker keeps the pages in a small in-process LRU (plain bytes,
+no pickling: a hit costs one indexed SQL read and a dictionary lookup). With it, pages go to
+the shared cache (Redis) so that every worker and app server shares them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
 CACHE_ALIAS = "pages"
+LOCAL_ENTRIES = 2_000
 
 
 def _code_salt() -> str:
     """Changes whenever the code that renders pages does: its version and its files' times."""
-    from pathlib import Path
-
     import gmg
 
     root = Path(gmg.__file__).parent
@@ -41,18 +48,61 @@ CODE_SALT = _code_salt()
 
 
 def record_version() -> int:
-    from gmg.accounts.models import AuditEntry
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM accounts_auditentry")
+        row = cursor.fetchone()
+    return row[0] or 0
 
-    return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+class _LocalPages:
+    """A bounded least-recently-used map of key -> (content, content type)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def set(self, key: str, value: tuple[bytes, str]) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+local_pages = _LocalPages(LOCAL_ENTRIES)
+
+
+def _store_get(key: str):
+    if settings.GMG_CACHE_URL:
+        return caches[CACHE_ALIAS].get(key)
+    return local_pages.get(key)
+
+
+def _store_set(key: str, value: tuple[bytes, str]) -> None:
+    if settings.GMG_CACHE_URL:
+        caches[CACHE_ALIAS].set(key, value, settings.GMG_PAGE_CACHE_SECONDS)
+    else:
+        local_pages.set(key, value)
 
 
 def _cacheable(request: HttpRequest) -> bool:
-    if request.method != "GET" or not settings.GMG_PAGE_CACHE_SECONDS:
-        return False
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return False  # a signed-in (or signing-in) person: their page may differ
-    user = getattr(request, "user", None)
-    return user is None or not user.is_authenticated
+    return (
+        request.method == "GET"
+        and bool(settings.GMG_PAGE_CACHE_SECONDS)
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
 def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -64,8 +114,7 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return view(request, *args, **kwargs)
         raw = f"{CODE_SALT}|{record_version()}|{request.get_host()}|{request.get_full_path()}"
         key = "page:" + hashlib.sha256(raw.encode()).hexdigest()
-        cache = caches[CACHE_ALIAS]
-        hit = cache.get(key)
+        hit = _store_get(key)
         if hit is not None:
             content, content_type = hit
             response = HttpResponse(content, content_type=content_type)
@@ -73,11 +122,7 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return response
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            cache.set(
-                key,
-                (response.content, response["Content-Type"]),
-                settings.GMG_PAGE_CACHE_SECONDS,
-            )
+            _store_set(key, (response.content, response["Content-Type"]))
             response["X-Page-Cache"] = "miss"
         return response
 

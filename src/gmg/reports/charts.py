@@ -38,8 +38,11 @@ rcParams.update(
 
 INK = "#1b2733"
 ACCENT = "#00558c"
+CO_CHAIR = "#2f6f9f"
 INTERIM = "#b35c00"
 SOFT = "#9fc3dd"
+# Fills that carry white labels: each must reach WCAG AA contrast (4.5:1) with white.
+LABELLED_FILLS = (ACCENT, CO_CHAIR, INTERIM)
 
 
 @dataclass
@@ -59,20 +62,18 @@ def _to_svg(figure: Figure, chart: Chart) -> str:
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined in HTML
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
+    # Fixed pixel sizes would overflow a phone; let CSS size it by width.
+    svg = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)
     title_id, desc_id = f"{chart.key}-title", f"{chart.key}-desc"
-    svg = re.sub(
-        r"<svg ",
-        f'<svg role="img" aria-labelledby="{title_id} {desc_id}" class="chart" ',
-        svg,
-        count=1,
+    svg = svg.replace(
+        "<svg ", f'<svg role="img" aria-labelledby="{title_id} {desc_id}" class="chart" ', 1
     )
-    opening_end = svg.index(">") + 1
+    opening_end = svg.index(">") + 1  # after the edits above, so the offset is right
     alt = (
         f'<title id="{title_id}">{_escape(chart.title)}</title>'
         f'<desc id="{desc_id}">{_escape(chart.description)}</desc>'
     )
-    # Fixed pixel sizes would overflow a phone; let CSS size it by width.
-    svg = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)
     return svg[:opening_end] + alt + svg[opening_end:]
 
 
@@ -111,7 +112,7 @@ def membership_chart(body_name: str, admissions: list[Admission], end: dt.date |
     last = end or dt.date.today()  # noqa: DTZ011 - a chart's right edge, not an instant
     chart.description = (
         f"The membership grew from {counts[0]} in {days[0].year} to {counts[-1]} in "
-        f"{days[-1].year}, in {len(ordered)} admissions."
+        f"{days[-1].year}, in {len(ordered)} admission{'s' if len(ordered) != 1 else ''}."
     )
     figure = Figure(figsize=(7.5, 3.2), layout="constrained")
     axes = figure.add_subplot()
@@ -189,7 +190,7 @@ def chair_timeline_chart(body_name: str, terms: list[Term]) -> Chart:
             axes.broken_barh(
                 [(left, width)],
                 (bottom, share),
-                facecolors=INTERIM if t.interim else (ACCENT if position == 0 else "#3d7fb0"),
+                facecolors=INTERIM if t.interim else (ACCENT if position == 0 else CO_CHAIR),
                 edgecolor="white",
                 hatch="///" if t.interim else None,
             )
@@ -211,7 +212,7 @@ def chair_timeline_chart(body_name: str, terms: list[Term]) -> Chart:
     axes.legend(
         handles=[
             Patch(facecolor=ACCENT, label="chair"),
-            Patch(facecolor="#3d7fb0", label="co-chair"),
+            Patch(facecolor=CO_CHAIR, label="co-chair"),
             Patch(facecolor=INTERIM, hatch="///", label="interim"),
         ],
         loc="upper center",

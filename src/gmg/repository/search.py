@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -328,13 +328,17 @@ class _DatabaseEngine:
     name = "database"
 
     def rebuild(self) -> int:
-        self._clear()
-        return self._insert(indexable_rows())
+        # One transaction: in autocommit every row would be its own, and FTS5 would write
+        # (and then merge) a segment per row: 7 s instead of 0.2 s for 10,000 outputs.
+        with transaction.atomic():
+            self._clear()
+            return self._insert(indexable_rows())
 
     def update(self, keys: Iterable[str]) -> None:
-        rows = list(indexable_rows(keys))
-        self._remove([r.pk for r in rows])
-        self._insert(rows)
+        with transaction.atomic():
+            rows = list(indexable_rows(keys))
+            self._remove([r.pk for r in rows])
+            self._insert(rows)
 
     def _clear(self) -> None:
         raise NotImplementedError
