@@ -220,7 +220,12 @@ def queries_per_page() -> dict:
         "/events/",
         "/api/outputs?q=migration&facets=true",
     ]
+    from django.conf import settings
+
+    settings.GMG_PAGE_CACHE_SECONDS = 0  # count the work of a page, not a cache hit
     client = Client()
+    for page in pages:  # warm per-process caches (content types), as a running server has
+        client.get(page)
     counts = {}
     for page in pages:
         with CaptureQueriesContext(connection) as captured:
@@ -294,6 +299,37 @@ def http_load(env: dict, seconds: int) -> dict:
     }
 
 
+def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+    """The platform as production serves it: gunicorn, 2 sync workers, on loopback."""
+    return subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "-k",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        env={**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"},
+        cwd=ROOT,
+    )
+
+
+def wait_for(url: str, attempts: int = 200) -> bytes:
+    for _ in range(attempts):
+        try:
+            return urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
 def _http_load(env: dict, seconds: int) -> dict:
     from bench import corpus
 
@@ -311,60 +347,16 @@ def _http_load(env: dict, seconds: int) -> dict:
     bare_script.write_text('request = function() return wrk.format(nil, "/_bench/bare") end\n')
     # The bare view returns the bytes of a real repository page.
     bare_page = ROOT / "bench" / ".bare-page.html"
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "bench.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "-k",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        env={**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"},
-        cwd=ROOT,
-    )
+    server = start_gunicorn(env, port)
     try:
-        for _ in range(200):
-            try:
-                body = urllib.request.urlopen(base + paths[0], timeout=10).read()
-                break
-            except OSError:
-                time.sleep(0.3)
+        body = wait_for(base + paths[0])
         bare_page.write_bytes(body)
     finally:
         server.terminate()
         server.wait()
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "bench.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "-k",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        env={**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"},
-        cwd=ROOT,
-    )
+    server = start_gunicorn(env, port)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/_bench/bare", timeout=10).read()
-                break
-            except OSError:
-                time.sleep(0.3)
+        wait_for(base + "/_bench/bare")
         for p in paths:  # warm each worker's index reader, and the page cache when it is on
             urllib.request.urlopen(base + p, timeout=60).read()
         page = wrk(base, seconds, script)
@@ -476,9 +468,16 @@ def write_markdown(results: dict) -> str:
         "| page | " + " | ".join(f"{int(s):,}" for s in results["sizes"]) + " |",
         "|---|" + "---:|" * len(results["sizes"]),
     ]
-    pages = next(iter(results["sizes"].values()))["queries_per_page"]
-    for page in pages:
-        cells = [str(results["sizes"][s]["queries_per_page"][page][1]) for s in results["sizes"]]
+
+    def label(path: str) -> str:  # the sample output differs with the size
+        return re.sub(r"^/outputs/[^/?]+/$", "/outputs/KEY/", path)
+
+    per_size = {
+        size: {label(path): counted[1] for path, counted in entry["queries_per_page"].items()}
+        for size, entry in results["sizes"].items()
+    }
+    for page in next(iter(per_size.values())):
+        cells = [str(per_size[s].get(page, "")) for s in per_size]
         lines.append(f"| `{page}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -497,7 +496,7 @@ def main() -> None:
         print(json.dumps(build(options.args[0])))
     elif options.command == "latency":
         print(json.dumps(latency(options.args[0], int(options.args[1]))))
-    elif options.command == "queries":
+    elif options.command == "queries" and not options.args:
         print(json.dumps(queries_per_page()))
     else:
         WORK.mkdir(parents=True, exist_ok=True)
@@ -513,6 +512,18 @@ def main() -> None:
             )
         else:
             results = json.loads((WORK / "results.json").read_text())
+        if options.command == "queries":
+            for size in options.args:
+                env = {
+                    **os.environ,
+                    "GMG_DATA_DIR": str(WORK / f"sqlite-{size}"),
+                    "DJANGO_SETTINGS_MODULE": "bench.settings",
+                    "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+                    "GMG_SEARCH_ENGINE": "tantivy",
+                }
+                env.pop("DATABASE_URL", None)
+                results["sizes"][size]["queries_per_page"] = in_django("queries", env)
+            (WORK / "results.json").write_text(json.dumps(results, indent=1))
         if options.command == "http":
             # Re-measure only the pages, on the data an earlier `all` left in BENCH_DIR.
             for size in options.args:

@@ -144,6 +144,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if ensure_index():
         print("rebuilt the search index, which was missing or out of date")
+    # Warm Django's content-type cache before gunicorn forks, so no worker's first pages
+    # pay for it (source citations are generic relations).
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.get_for_models(*apps.get_models())
     if not settings.WHITENOISE_USE_FINDERS:
         call_command("collectstatic", interactive=False, verbosity=0)
     from gunicorn.app.base import BaseApplication
