@@ -132,7 +132,7 @@ def test_facets_are_sampled_above_the_threshold_and_say_so(engine, monkeypatch):
     assert counts and all(n % 100 == 0 for n in counts)  # scaled estimates, rounded
 
 
-def test_ensure_index_rebuilds_a_missing_or_stale_index(engine):
+def test_ensure_index_leaves_a_current_index_alone(engine):
     assert search.ensure_index() is False  # current: nothing to do
     search.get_engine().update([])  # no-op write must not disturb it
     assert search.index_size() == 153

@@ -48,8 +48,10 @@ CODE_SALT = _code_salt()
 
 
 def record_version() -> int:
+    from gmg.accounts.models import AuditEntry
+
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(id) FROM accounts_auditentry")
+        cursor.execute(f"SELECT MAX(id) FROM {AuditEntry._meta.db_table}")  # noqa: S608
         row = cursor.fetchone()
     return row[0] or 0
 

@@ -156,6 +156,7 @@ class IndexRow:
     visibility: str
     body_key: str
     working_group: tuple[str, str] | None  # (key, name)
+    type_label: str = ""
     title_variants: list[str] = field(default_factory=list)
     entities: list[tuple[str, str, str]] = field(default_factory=list)  # (acronym, name, role)
     processes: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
@@ -220,6 +221,7 @@ def indexable_rows(keys: Iterable[str] | None = None, chunk: int = 20_000):
                 vis,
                 bodies.get(body, ""),
                 groups.get(group) if group else None,
+                labels.get(type_, type_),
             )
         in_range = {"output_id__gte": low, "output_id__lte": high}
         for pk, text in OutputTitle.objects.filter(**in_range).values_list("output_id", "title"):
@@ -250,9 +252,7 @@ def indexable_rows(keys: Iterable[str] | None = None, chunk: int = 20_000):
         ):
             if pk in rows:
                 rows[pk].spans.append((start, end))
-        for row in rows.values():
-            row.type_label = labels.get(row.type, row.type)  # type: ignore[attr-defined]  # set here, read in document_text
-            yield row
+        yield from rows.values()
 
 
 def document_text(row: IndexRow) -> tuple[str, str, str]:
@@ -264,7 +264,7 @@ def document_text(row: IndexRow) -> tuple[str, str, str]:
     title = " ".join([row.title, *row.title_variants])
     summary = " ".join(p for p in (row.description, row.occasion, row.location) if p)
     parts = [
-        getattr(row, "type_label", row.type),
+        row.type_label,
         row.subtype.replace("_", " "),
         " ".join(f"{acronym} {name}" for acronym, name, _ in row.entities),
         row.working_group[1] if row.working_group else "",
@@ -759,8 +759,6 @@ class TantivyEngine:
         return count
 
     def update(self, keys: Iterable[str]) -> None:
-        import tantivy
-
         keys = list(keys)
         index = self._index()
         writer = index.writer(heap_size=50_000_000, num_threads=1)
@@ -771,7 +769,6 @@ class TantivyEngine:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
-        del tantivy
 
     def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
         import tantivy

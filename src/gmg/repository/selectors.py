@@ -7,11 +7,10 @@ facet counts cannot disagree about what is visible.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from gmg.core.viewer import Viewer
 from gmg.repository import search
@@ -152,8 +151,6 @@ def counts_by_type_and_year(viewer: Viewer) -> Counter[tuple[str, int | None]]:
 
 
 def latest_outputs(viewer: Viewer, *, body_key: str, limit: int) -> list[Output]:
-    from django.db.models import F
-
     return list(
         with_list_relations(outputs_visible_to(viewer).filter(body__key=body_key)).order_by(
             F("date_start").desc(nulls_last=True), "key"
@@ -168,8 +165,6 @@ def outputs_of_entity(
 
     Ids come from one cheap query per group; the list relations load once for all groups.
     """
-    from django.db.models import F
-
     visible = outputs_visible_to(viewer)
     ids: dict[str, list[int]] = {}
     for name, roles in role_groups.items():
@@ -185,6 +180,3 @@ def outputs_of_entity(
         for o in with_list_relations(Output.objects.filter(pk__in=wanted), vocabularies=False)
     }
     return {name: [loaded[pk] for pk in group] for name, group in ids.items()}
-
-
-__all__ = ["dt"]

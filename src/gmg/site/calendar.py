@@ -66,6 +66,16 @@ def _day_spans(texts: list[str]) -> list[tuple[dt.date, dt.date]]:
     return spans
 
 
+def _all_day(uid: str, summary: str, start: dt.date, end: dt.date, stamp: dt.datetime) -> Event:
+    entry = Event()
+    entry.add("uid", f"{uid}@gmg-platform")
+    entry.add("dtstamp", stamp)
+    entry.add("summary", summary)
+    entry.add("dtstart", start)
+    entry.add("dtend", end + dt.timedelta(days=1))  # all-day DTEND is exclusive
+    return entry
+
+
 def ical_response(
     viewer: Viewer,
     *,
@@ -90,12 +100,7 @@ def ical_response(
     )
     for event in events:
         for index, (start, end) in enumerate(_day_spans([d.text for d in event.dates.all()])):
-            entry = Event()
-            entry.add("uid", f"{event.key}-{index}@gmg-platform")
-            entry.add("dtstamp", event.updated_at)
-            entry.add("summary", event.title)
-            entry.add("dtstart", start)
-            entry.add("dtend", end + dt.timedelta(days=1))  # all-day DTEND is exclusive
+            entry = _all_day(f"{event.key}-{index}", event.title, start, end, event.updated_at)
             if event.location:
                 entry.add("location", event.location)
             if event.occasion:
@@ -104,16 +109,12 @@ def ical_response(
             calendar.add_component(entry)
     if body is not None and group is None:
         for meeting in Meeting.objects.filter(body=body).order_by("date_start"):
-            for index, (start, end) in enumerate(
-                _day_spans([meeting.date] if meeting.date else [])
-            ):
-                entry = Event()
-                entry.add("uid", f"{meeting.key}-{index}@gmg-platform")
-                entry.add("dtstamp", dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC))
-                entry.add("summary", meeting.title)
-                entry.add("dtstart", start)
-                entry.add("dtend", end + dt.timedelta(days=1))
-                calendar.add_component(entry)
+            spans = _day_spans([meeting.date] if meeting.date else [])
+            for index, (start, end) in enumerate(spans):
+                stamp = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+                calendar.add_component(
+                    _all_day(f"{meeting.key}-{index}", meeting.title, start, end, stamp)
+                )
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     key = group.key if group else (body.key if body else "events")
     response["Content-Disposition"] = f'inline; filename="{key}.ics"'

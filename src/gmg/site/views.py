@@ -18,16 +18,18 @@ from gmg.core.viewer import Viewer
 from gmg.governance.models import ChairTermChair
 from gmg.governance.selectors import chair_terms
 from gmg.registry import selectors as registry
-from gmg.registry.models import Body, Entity
+from gmg.registry.models import Body
 from gmg.reports import charts
 from gmg.repository import selectors as repository
 from gmg.repository.models import OutputType, Process, Role, Theme
 from gmg.repository.search import SearchQuery
 from gmg.site import calendar
+from gmg.workgroups import selectors as workgroups
 from gmg.workgroups.models import WorkingGroup
 
 PAGE_SIZE = 20
 LIST_LIMIT = 50  # longer lists on entity and group pages hand over to the repository search
+LED_ROLES = (Role.LEAD.value, Role.CO_LEAD.value)
 
 
 def _main_body(bodies: list[Body]) -> Body:
@@ -105,16 +107,7 @@ def member(request: HttpRequest, slug: str) -> HttpResponse:
             **repository.outputs_of_entity(
                 viewer,
                 entity.acronym,
-                {
-                    "led": ("lead", "co_lead"),
-                    "other": (
-                        "prepared_by",
-                        "facilitated_by",
-                        "co_organiser",
-                        "partner",
-                        "delivered_by",
-                    ),
-                },
+                {"led": LED_ROLES, "other": tuple(r for r in Role.values if r not in LED_ROLES)},
                 limit=LIST_LIMIT,
             ),
             "limit": LIST_LIMIT,
@@ -154,20 +147,14 @@ def governance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _groups():
-    return WorkingGroup.objects.select_related("body").prefetch_related(
-        "co_chair_links__entity", "variant_names", "citations__document"
-    )
-
-
 @cache_public_page
 def working_groups(request: HttpRequest) -> HttpResponse:
-    return render(request, "site/working_groups.html", {"groups": _groups()})
+    return render(request, "site/working_groups.html", {"groups": workgroups.working_groups()})
 
 
 @cache_public_page
 def working_group(request: HttpRequest, key: str) -> HttpResponse:
-    group = _groups().filter(key=key).first()
+    group = workgroups.working_groups().filter(key=key).first()
     if group is None:
         raise Http404("No such working group")
     visible = repository.outputs_visible_to(Viewer.from_request(request)).filter(
@@ -261,10 +248,7 @@ def outputs(request: HttpRequest) -> HttpResponse:
         selected = filters.get(name, "")
         facets.append(
             {
-                "name": name,
                 "title": FACET_TITLES[name],
-                "selected": selected,
-                "clear": link(**{name: None}),
                 "values": [
                     {
                         "value": value,
@@ -285,7 +269,6 @@ def outputs(request: HttpRequest) -> HttpResponse:
             "page": page,
             "facets": facets,
             "query": query,
-            "sort": sort,
             "previous_url": link(page=str(page.page - 1)) if page.page > 1 else "",
             "next_url": link(page=str(page.page + 1)) if page.page < page.pages else "",
             "suggestion_url": link(q=page.suggestion) if page.suggestion else "",
@@ -312,7 +295,6 @@ def output(request: HttpRequest, key: str) -> HttpResponse:
                 for name, cites in conflicts.items()
             ],
             "related": repository.related_visible(viewer, found),
-            "today": timezone.now().date(),
             "citation": citation_text(request, found),
         },
     )
@@ -374,6 +356,3 @@ def robots(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
-
-
-__all__ = ["Entity"]

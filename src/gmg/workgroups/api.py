@@ -10,6 +10,7 @@ from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label
 from gmg.core.viewer import Viewer
 from gmg.repository.selectors import outputs_visible_to
 from gmg.workgroups.models import WorkingGroup
+from gmg.workgroups.selectors import working_groups
 
 router = Router(tags=["working groups"])
 
@@ -49,12 +50,6 @@ class WorkingGroupList(Schema):
     count: int
 
 
-def _groups():
-    return WorkingGroup.objects.select_related("body").prefetch_related(
-        "variant_names", "co_chair_links__entity", "citations__document"
-    )
-
-
 def group_fields(group: WorkingGroup) -> dict:
     return dict(
         key=group.key,
@@ -75,7 +70,7 @@ def group_fields(group: WorkingGroup) -> dict:
 
 @router.get("/working-groups", response=WorkingGroupList, operation_id="list_working_groups")
 def list_groups(request: HttpRequest) -> WorkingGroupList:
-    items = [WorkingGroupOut(**group_fields(g)) for g in _groups()]
+    items = [WorkingGroupOut(**group_fields(g)) for g in working_groups()]
     return WorkingGroupList(items=items, count=len(items))
 
 
@@ -85,7 +80,7 @@ def list_groups(request: HttpRequest) -> WorkingGroupList:
     operation_id="get_working_group",
 )
 def group_detail(request: HttpRequest, key: str) -> WorkingGroupDetail:
-    group = _groups().filter(key=key).first()
+    group = working_groups().filter(key=key).first()
     if group is None:
         raise HttpError(404, f"unknown working group {key!r}")
     outputs = (
