@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "gmg.core",
     "gmg.accounts",
     "gmg.registry",
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -124,6 +129,14 @@ _shared_cache = (
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": _shared_cache,
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": GMG_CACHE_URL}
+        if GMG_CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "gmg_throttle",
+        }
+    ),
 }
 # Anonymous pages are cached until the record changes (and at most this long). 0 turns it off.
 GMG_PAGE_CACHE_SECONDS = int(os.environ.get("GMG_PAGE_CACHE_SECONDS", "3600"))
@@ -133,11 +146,78 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# -- accounts and sessions -------------------------------------------------------------------
+
+# Argon2 first: new and changed passwords are hashed with it; older hashes upgrade on sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/sign-in/"
+LOGIN_REDIRECT_URL = "/members/"
+# Sessions expire after GMG_SESSION_HOURS of sign-in (default 12), and with the browser.
+SESSION_COOKIE_AGE = int(float(os.environ.get("GMG_SESSION_HOURS", "12")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+PASSWORD_RESET_TIMEOUT = 3 * 3600
+GMG_INVITATION_DAYS = int(os.environ.get("GMG_INVITATION_DAYS", "7"))
+OTP_TOTP_ISSUER = os.environ.get("GMG_SITE_NAME", "GMG Platform")
+# Failed sign-ins allowed per window, per address and per account (see docs/configuration.md).
+GMG_LOGIN_FAILURES_PER_ADDRESS = os.environ.get("GMG_LOGIN_FAILURES_PER_ADDRESS", "30/15m")
+GMG_LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("GMG_LOGIN_FAILURES_PER_ACCOUNT", "5/15m")
+# The counters live in a cache every app server shares: Redis with GMG_CACHE_URL, else the
+# database (a table made by the migrations), so several workers count together.
+RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_ENABLE = True
+
+# -- mail --------------------------------------------------------------------------------------
+
+# SMTP when GMG_EMAIL_HOST is set; otherwise mails are written to the console (development).
+GMG_EMAIL_HOST = os.environ.get("GMG_EMAIL_HOST", "")
+if GMG_EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = GMG_EMAIL_HOST
+    EMAIL_PORT = int(os.environ.get("GMG_EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("GMG_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("GMG_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("GMG_EMAIL_TLS", "0") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("GMG_EMAIL_FROM", "GMG Platform <noreply@localhost>")
+# The address links in mails point to (invitations, password resets).
+GMG_BASE_URL = os.environ.get("GMG_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# -- uploads -----------------------------------------------------------------------------------
+
+GMG_UPLOAD_MAX_BYTES = int(os.environ.get("GMG_UPLOAD_MAX_MB", "25")) * 1024 * 1024
+# Bigger request bodies are refused before they are read into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+GMG_PRIVATE_DIR = Path(os.environ.get("GMG_PRIVATE_DIR", DATA_DIR / "private")).resolve()
+# Production behind nginx: downloads are handed to nginx by X-Accel-Redirect under this
+# internal location (which maps to GMG_PRIVATE_DIR). Empty: Django sends the file itself.
+GMG_X_ACCEL_REDIRECT_PREFIX = os.environ.get("GMG_X_ACCEL_REDIRECT_PREFIX", "").rstrip("/")
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: the storage cannot produce a public address for a file.
+        "OPTIONS": {"location": str(GMG_PRIVATE_DIR), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -161,8 +241,23 @@ GMG_SEARCH_INDEX_DIR = Path(os.environ.get("GMG_SEARCH_INDEX_DIR", DATA_DIR / "s
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy: scripts only from this site (no inline script anywhere), no
+# framing. Inline style attributes are allowed for the SVG charts matplotlib writes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

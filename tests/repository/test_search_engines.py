@@ -7,14 +7,16 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from gmg.core.viewer import ANONYMOUS, Viewer
+from gmg.registry.models import Body, Entity
 from gmg.repository import search
 from gmg.repository.models import Output, OutputEntity, OutputYear
 from gmg.repository.search import SearchQuery
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = frozenset({"public"})
-EVERYONE = frozenset({"public", "members", "draft"})
+PUBLIC = ANONYMOUS
+EVERYONE = Viewer(user_id=1, is_secretariat=True)
 
 
 def engines_here() -> list[str]:
@@ -30,10 +32,10 @@ def engine(request, settings):
     search.rebuild_index()
 
 
-def run(text="", sort="relevance", limit=20, offset=0, scopes=PUBLIC, **filters):
+def run(text="", sort="relevance", limit=20, offset=0, viewer=PUBLIC, **filters):
     return search.search(
         SearchQuery(text=text, filters=filters),
-        scopes=scopes,
+        viewer=viewer,
         sort=sort,
         offset=offset,
         limit=limit,
@@ -100,7 +102,7 @@ def test_hidden_outputs_stay_hidden_in_results_facets_and_suggestions(engine):
     before = run("handbook")
     assert dict(before.facets["working_group"])["wg-data-research"] == 1
     output = Output.objects.get(key="pub-2017-data-handbook")
-    output.visibility = "members"
+    output.visibility = "body"
     output.save()
     search.reindex_outputs([output.key])
     try:
@@ -109,10 +111,49 @@ def test_hidden_outputs_stay_hidden_in_results_facets_and_suggestions(engine):
         assert public.total == before.total - 1
         assert "wg-data-research" not in dict(public.facets["working_group"])
         assert all(v != "handbok" for v in search.words(public.suggestion))
-        assert output.key in [h.key for h in run("handbook", scopes=EVERYONE).hits]
+        assert output.key in [h.key for h in run("handbook", viewer=EVERYONE).hits]
     finally:
         output.visibility = "public"
         output.save()
+        search.reindex_outputs([output.key])
+
+
+@pytest.mark.parametrize(
+    ("level", "sees", "does_not_see"),
+    [
+        ("body", "gmg_member", "outsider"),
+        ("working_group", "group_member", "gmg_member"),
+        ("entities", "named_entity", "gmg_member"),
+        ("secretariat", "secretariat", "gmg_member"),
+    ],
+)
+def test_each_level_reaches_its_audience_and_no_one_else(engine, level, sees, does_not_see):
+    output = Output.objects.get(key="pub-2017-data-handbook")
+    gmg = Body.objects.get(key="gmg")
+    unicef, ilo = Entity.objects.get(acronym="UNICEF"), Entity.objects.get(acronym="ILO")
+    viewers = {
+        "gmg_member": Viewer(
+            user_id=2, body_ids=frozenset([gmg.pk]), entity_ids=frozenset([ilo.pk])
+        ),
+        "outsider": Viewer(user_id=3),
+        "group_member": Viewer(user_id=4, working_group_ids=frozenset([output.working_group_id])),
+        "named_entity": Viewer(user_id=5, entity_ids=frozenset([unicef.pk])),
+        "secretariat": EVERYONE,
+    }
+    output.visibility = level
+    output.save()
+    output.audience_entities.set([unicef] if level == "entities" else [])
+    search.reindex_outputs([output.key])
+    try:
+        for who, expected in ((sees, True), (does_not_see, False)):
+            found = run("handbook", viewer=viewers[who])
+            assert (output.key in [h.key for h in found.hits]) is expected, (level, who)
+            groups = dict(found.facets["working_group"])
+            assert ("wg-data-research" in groups) is expected, (level, who)
+    finally:
+        output.visibility = "public"
+        output.save()
+        output.audience_entities.set([])
         search.reindex_outputs([output.key])
 
 

@@ -16,6 +16,7 @@ from gmg.api.schemas import (
     date_label,
     sources_of,
 )
+from gmg.core.viewer import Viewer
 from gmg.governance import selectors
 from gmg.governance.models import ChairTerm, Meeting
 from gmg.registry.api import get_body
@@ -118,7 +119,9 @@ class MeetingsQuery(Schema):
 )
 def meetings(request: HttpRequest, query: Query[MeetingsQuery]) -> MeetingList:
     """Meetings of the bodies (Principals, working level, extended membership), oldest first."""
-    found = selectors.meetings(get_body(query.body) if query.body else None, kind=query.kind)
+    found = selectors.meetings(
+        Viewer.from_request(request), get_body(query.body) if query.body else None, kind=query.kind
+    )
     items = [
         MeetingOut(
             key=m.key,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from gmg.core import partial_dates
 from gmg.core.models import Citation
+from gmg.core.visibility import RestrictedContent
 from gmg.registry.models import Body, Entity
 
 
@@ -55,7 +58,7 @@ class ChairTermChair(models.Model):
         return f"{self.entity} in {self.term}"
 
 
-class Meeting(models.Model):
+class Meeting(RestrictedContent):
     """A meeting of a body: Principals, working level, or extended membership."""
 
     class Kind(models.TextChoices):
@@ -72,10 +75,78 @@ class Meeting(models.Model):
     date_start = models.DateField(null=True, blank=True)
     date_end = models.DateField(null=True, blank=True)
     location = models.CharField(max_length=200, blank=True)
+    working_group = models.ForeignKey(
+        "workgroups.WorkingGroup",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        help_text="For a working group's meeting",
+    )
+    summary = models.TextField(blank=True)
     citations = GenericRelation(Citation)
 
     class Meta:
         ordering = ["body", "date_start", "key"]
 
+    def clean(self) -> None:
+        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+            raise ValidationError({"working_group": "The working group belongs to another body."})
+        if self.date:
+            try:
+                span = partial_dates.parse(self.date)
+            except partial_dates.PartialDateError as exc:
+                raise ValidationError({"date": str(exc)}) from exc
+            self.date_start, self.date_end = span.start, span.end
+        else:
+            self.date_start = self.date_end = None
+        self.clean_audience()
+
     def __str__(self) -> str:
         return self.title
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["meeting", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Participant(models.Model):
+    """Attendance, kept per entity (and the person who represented it, when known)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="+")
+    represented_by = models.CharField(max_length=200, blank=True)
+    attended = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["meeting", "entity__acronym"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "entity"], name="participant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} at {self.meeting}"
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    agenda_item = models.ForeignKey(
+        AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["meeting", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]

@@ -17,7 +17,8 @@ from django.db.models import Model
 
 from gmg.core.models import Citation, SourceDocument
 from gmg.core.viewer import Viewer
-from gmg.governance.models import ChairTerm, Meeting
+from gmg.governance import selectors as governance_selectors
+from gmg.governance.models import ChairTerm
 from gmg.record.bundle import FORMAT
 from gmg.registry.models import Body, Entity, Fact, Membership
 from gmg.repository.models import Process, Theme
@@ -238,6 +239,7 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
                         for link in o.links.all()
                     ],
                     "visibility": o.visibility,
+                    "audience_entities": [e.acronym for e in o.audience_entities.all()],
                     "description": o.description,
                     "sources": cites.sources(o),
                 }
@@ -253,10 +255,13 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
                 "title": m.title,
                 "date": m.date,
                 "location": m.location,
+                "working_group": m.working_group.key if m.working_group else None,
+                "visibility": m.visibility if m.visibility != "public" else None,
+                "audience_entities": [e.acronym for e in m.audience_entities.all()],
                 "sources": cites.sources(m),
             }
         )
-        for m in Meeting.objects.select_related("body")
+        for m in governance_selectors.meetings(viewer).prefetch_related("audience_entities")
     ]
     data["facts"] = [
         _drop_empty(

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from gmg.accounts.services import Actor, audit
 from gmg.core import partial_dates
 from gmg.core.models import Citation, SourceDocument
+from gmg.core.visibility import LEGACY_VISIBILITY, Visibility
 from gmg.governance.models import ChairTerm, ChairTermChair, Meeting
 from gmg.record import sources as source_text
 from gmg.record.bundle import BundleError, Problems, claims, first
@@ -178,6 +179,27 @@ class _Loader:
                         position=index * 10 + position,
                     )
                 )
+
+    def visibility(self, where: str, node: dict[str, Any]) -> str:
+        value = str(node.get("visibility") or Visibility.PUBLIC)
+        value = LEGACY_VISIBILITY.get(value, value)
+        if value not in Visibility.values:
+            self.problems.add(where, f"unknown visibility {value!r}")
+        return value
+
+    def audience(self, where: str, obj: Any, node: dict[str, Any]) -> None:
+        """The named entities of an ``entities``-level record (required for that level)."""
+        named = [
+            e
+            for e in (
+                self.ref(self.entities, f"{where}.audience_entities", a, "entity")
+                for a in node.get("audience_entities") or []
+            )
+            if e
+        ]
+        if obj.visibility == Visibility.ENTITIES and not named:
+            self.problems.add(where, "visibility 'entities' needs audience_entities")
+        obj.audience_entities.set(named)
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -426,7 +448,7 @@ class _Loader:
                 working_group=self.ref(
                     self.groups, where, node.get("working_group"), "working group"
                 ),
-                visibility=node.get("visibility") or "public",
+                visibility=self.visibility(where, node),
             )
             if output.body_id is None or not self.save(where, output, exclude=["body"]):
                 continue
@@ -475,6 +497,7 @@ class _Loader:
                 url = str(link.get("url") or "") if isinstance(link, dict) else str(link)
                 label = str(link.get("label") or "") if isinstance(link, dict) else ""
                 self.save(f"{where}.links", OutputLink(output=output, url=url, label=label))
+            self.audience(where, output, node)
             pending_related.extend((where, output, k) for k in node.get("related") or [])
             self.cite(where, output, node, claim_fields=("date", "type", "title"))
         for where, output, other_key in pending_related:
@@ -494,8 +517,13 @@ class _Loader:
                 date_start=span.start if span else None,
                 date_end=span.end if span else None,
                 location=node.get("location") or "",
+                working_group=self.ref(
+                    self.groups, where, node.get("working_group"), "working group"
+                ),
+                visibility=self.visibility(where, node),
             )
             if meeting.body_id is not None and self.save(where, meeting, exclude=["body"]):
+                self.audience(where, meeting, node)
                 self.cite(where, meeting, node)
 
     def load_facts(self) -> None:
@@ -515,6 +543,29 @@ class _Loader:
                 self.cite(where, fact, node)
 
 
+def _refuse_if_members_area_refers_to_record() -> None:
+    """Replacing the record would orphan the members' area (people, documents, meeting
+    papers refer to entities, bodies and meetings): refuse, saying what holds on."""
+    from gmg.accounts.models import Person, RoleAssignment
+    from gmg.repository.models import Document
+
+    holding = {
+        "documents": Document.objects.count(),
+        "people with an entity": Person.objects.filter(entity__isnull=False).count(),
+        "working-group roles": RoleAssignment.objects.filter(working_group__isnull=False).count(),
+    }
+    held = {name: n for name, n in holding.items() if n}
+    if held:
+        raise BundleError(
+            [
+                "the members' area refers to the current record ("
+                + ", ".join(f"{n} {name}" for name, n in held.items())
+                + "); replacing the record would orphan them. Edit records one by one "
+                "(back office or API) instead."
+            ]
+        )
+
+
 def load_bundle(data: dict[str, Any], *, by: Actor, replace: bool = False) -> LoadReport:
     """Load a parsed bundle as the whole record, atomically, with one audit entry.
 
@@ -526,6 +577,7 @@ def load_bundle(data: dict[str, Any], *, by: Actor, replace: bool = False) -> Lo
                 raise BundleError(
                     ["the database already holds a record; load with --replace to replace it"]
                 )
+            _refuse_if_members_area_refers_to_record()
             # Cut the links that protect rows from deletion, then delete children first.
             Body.objects.update(coordinator=None, secretariat=None, predecessor=None)
             Entity.objects.update(parent=None)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.files.storage import storages
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from gmg.core.models import Citation
+from gmg.core.visibility import RestrictedContent, Visibility
 from gmg.registry.models import Body, Entity
 from gmg.workgroups.models import WorkingGroup
+
+
+
+def private_storage():
+    """Where internal files live: outside the static and media roots, never served."""
+    return storages["private"]
 
 
 class Process(models.Model):
@@ -64,13 +74,7 @@ class Role(models.TextChoices):
     DELIVERED_BY = "delivered_by", "Delivered by"
 
 
-class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    MEMBERS = "members", "Members only"
-    DRAFT = "draft", "Draft"
-
-
-class Output(models.Model):
+class Output(RestrictedContent):
     """A joint output: publication, statement, event, brief, contribution."""
 
     key = models.SlugField(max_length=120, unique=True)
@@ -91,9 +95,6 @@ class Output(models.Model):
     processes = models.ManyToManyField(Process, blank=True, related_name="outputs")
     themes = models.ManyToManyField(Theme, blank=True, related_name="outputs")
     related = models.ManyToManyField("self", blank=True, symmetrical=True)
-    visibility = models.CharField(
-        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC, db_index=True
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     citations = GenericRelation(Citation)
@@ -101,6 +102,11 @@ class Output(models.Model):
     class Meta:
         ordering = ["date_start", "key"]
         indexes = [models.Index(fields=["visibility", "type", "date_start"])]
+
+    def clean(self) -> None:
+        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+            raise ValidationError({"working_group": "The working group belongs to another body."})
+        self.clean_audience()
 
     def __str__(self) -> str:
         return self.title
@@ -178,3 +184,74 @@ class OutputLink(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+def _document_path(document: Document, filename: str) -> str:
+    # A random name: the stored path says nothing about the document, and is never served.
+    return f"documents/{document.uid.hex[:2]}/{document.uid.hex}"
+
+
+class Document(RestrictedContent):
+    """An internal document, meeting paper or note shared in the members' area.
+
+    A file (or a note's text, or both). Never served from a public path: downloads go
+    through a view that checks visibility (and then, in production, nginx X-Accel-Redirect).
+    """
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", "Document"
+        NOTE = "note", "Note"
+        AGENDA = "agenda", "Agenda"
+        MINUTES = "minutes", "Minutes"
+        BACKGROUND = "background", "Background paper"
+        DRAFT = "draft", "Draft"
+
+    uid = models.UUIDField(unique=True, editable=False)
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="documents")
+    working_group = models.ForeignKey(
+        WorkingGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    meeting = models.ForeignKey(
+        "governance.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DOCUMENT)
+    title = models.CharField(max_length=300)
+    text = models.TextField(blank=True, help_text="A note's text, or a summary of the file")
+    file = models.FileField(upload_to=_document_path, storage=private_storage, blank=True)
+    file_name = models.CharField(max_length=255, blank=True, help_text="The uploaded file's name")
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    entity = models.ForeignKey(
+        Entity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        help_text="The entity that shared it",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["visibility", "body"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+            raise ValidationError({"working_group": "The working group belongs to another body."})
+        if self.meeting_id and self.body_id and self.meeting.body_id != self.body_id:
+            raise ValidationError({"meeting": "The meeting belongs to another body."})
+        if not self.file and not self.text.strip():
+            raise ValidationError("A document needs a file or a text.")
+        self.clean_audience()

@@ -14,8 +14,8 @@ Engines (``GMG_SEARCH_ENGINE``):
 - ``sqlite``: SQLite FTS5 (bm25); small installs and tests.
 ``auto`` (the default) picks tantivy on SQLite and postgres on PostgreSQL.
 
-Visibility is not decided here: the caller passes the viewer's scopes, computed by
-``gmg.repository.selectors.visibility_scopes``, and every engine filters on them.
+Visibility is not decided here: engines take the viewer and filter with
+``gmg.core.visibility`` (the ORM filter for database engines, audience tokens for tantivy).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from django.db.models import Count, F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
+from gmg.core import visibility
+from gmg.core.viewer import Viewer
 from gmg.repository.models import Output, OutputEntity, OutputYear
 
 INDEX_TABLE = "repository_search_index"
@@ -111,14 +113,14 @@ class SearchEngine(Protocol):
         self,
         query: SearchQuery,
         *,
-        scopes: frozenset[str],
+        viewer: Viewer,
         sort: str,
         offset: int,
         limit: int,
         with_facets: bool,
     ) -> SearchResult: ...
 
-    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]: ...
+    def vocabulary(self, prefix: str, viewer: Viewer) -> list[str]: ...
 
 
 def _batched(items: Iterable, size: int):
@@ -154,6 +156,7 @@ class IndexRow:
     date: str
     date_start: dt.date | None
     visibility: str
+    body_id: int
     body_key: str
     working_group: tuple[str, str] | None  # (key, name)
     type_label: str = ""
@@ -163,6 +166,14 @@ class IndexRow:
     themes: list[tuple[str, str]] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     spans: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    working_group_id: int | None = None
+    audience_entity_ids: list[int] = field(default_factory=list)
+
+    @property
+    def audience(self) -> list[str]:
+        return visibility.content_tokens(
+            self.visibility, self.body_id, self.working_group_id, self.audience_entity_ids
+        )
 
 
 def indexable_rows(keys: Iterable[str] | None = None, chunk: int = 20_000):
@@ -219,9 +230,11 @@ def indexable_rows(keys: Iterable[str] | None = None, chunk: int = 20_000):
                 date,
                 start,
                 vis,
+                body,
                 bodies.get(body, ""),
                 groups.get(group) if group else None,
                 labels.get(type_, type_),
+                working_group_id=group,
             )
         in_range = {"output_id__gte": low, "output_id__lte": high}
         for pk, text in OutputTitle.objects.filter(**in_range).values_list("output_id", "title"):
@@ -252,6 +265,11 @@ def indexable_rows(keys: Iterable[str] | None = None, chunk: int = 20_000):
         ):
             if pk in rows:
                 rows[pk].spans.append((start, end))
+        for pk, entity in Output.audience_entities.through.objects.filter(**in_range).values_list(
+            "output_id", "entity_id"
+        ):
+            if pk in rows:
+                rows[pk].audience_entity_ids.append(entity)
         yield from rows.values()
 
 
@@ -285,7 +303,7 @@ def facet_values(row: IndexRow) -> dict[str, list[str]]:
         "working_group": [row.working_group[0]] if row.working_group else [],
         "process": [key for key, _ in row.processes],
         "theme": [key for key, _ in row.themes],
-        "visibility": [row.visibility],
+        "audience": row.audience,
         "group_body": [row.body_key],
     }
 
@@ -305,11 +323,11 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(out)
 
 
-def suggest(engine: SearchEngine, text: str, scopes: frozenset[str]) -> str:
+def suggest(engine: SearchEngine, text: str, viewer: Viewer) -> str:
     """A respelling of ``text`` from the words of what the viewer may see, or ""."""
     corrected, changed = [], False
     for word in words(text):
-        candidates = engine.vocabulary(word[:2], scopes) if len(word) > 3 else []
+        candidates = engine.vocabulary(word[:2], viewer) if len(word) > 3 else []
         if word in candidates or not candidates:
             corrected.append(word)
             continue
@@ -359,11 +377,11 @@ class _DatabaseEngine:
         """One page of (id, key, score) of ``candidates`` matching ``text``, best first."""
         raise NotImplementedError
 
-    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
-        return _title_vocabulary(prefix, scopes)
+    def vocabulary(self, prefix: str, viewer: Viewer) -> list[str]:
+        return _title_vocabulary(prefix, viewer)
 
-    def _filtered(self, query: SearchQuery, scopes: frozenset[str]) -> QuerySet[Output]:
-        outputs = Output.objects.filter(visibility__in=scopes)
+    def _filtered(self, query: SearchQuery, viewer: Viewer) -> QuerySet[Output]:
+        outputs = visibility.filter_visible(Output.objects.all(), viewer)
         f = query.filters
         if f.get("type"):
             outputs = outputs.filter(type=f["type"])
@@ -397,13 +415,13 @@ class _DatabaseEngine:
         self,
         query: SearchQuery,
         *,
-        scopes: frozenset[str],
+        viewer: Viewer,
         sort: str,
         offset: int,
         limit: int,
         with_facets: bool,
     ) -> SearchResult:
-        filtered = self._filtered(query, scopes)
+        filtered = self._filtered(query, viewer)
         terms = words(query.text)
         scores: dict[int, float] = {}
         outputs = filtered
@@ -667,10 +685,10 @@ def _has_rum_index() -> bool:
     return _rum[alias]
 
 
-def _title_vocabulary(prefix: str, scopes: frozenset[str]) -> list[str]:
-    """Words starting with ``prefix`` in the titles of outputs within ``scopes``."""
+def _title_vocabulary(prefix: str, viewer: Viewer) -> list[str]:
+    """Words starting with ``prefix`` in the titles of outputs ``viewer`` may see."""
     found: set[str] = set()
-    titles = Output.objects.filter(visibility__in=scopes, title__icontains=prefix)
+    titles = visibility.filter_visible(Output.objects.filter(title__icontains=prefix), viewer)
     for title in titles.values_list("title", flat=True).iterator():
         found.update(w for w in words(title) if w.startswith(prefix) and not w.isdigit())
     return sorted(found)
@@ -683,8 +701,8 @@ class TantivyEngine:
     """An on-disk tantivy index: top-k BM25 and columnar facet counts."""
 
     name = "tantivy"
-    SCHEMA_VERSION = 2  # bump when the schema changes: the index is then rebuilt, not misread
-    KEYWORD_FIELDS = (*FACETS, "entity_role", "visibility", "group_body")
+    SCHEMA_VERSION = 3  # bump when the schema changes: the index is then rebuilt, not misread
+    KEYWORD_FIELDS = (*FACETS, "entity_role", "audience", "group_body")
     _lock = threading.Lock()
     _indexes: dict[str, object] = {}
 
@@ -770,33 +788,50 @@ class TantivyEngine:
         writer.wait_merging_threads()
         index.reload()
 
-    def vocabulary(self, prefix: str, scopes: frozenset[str]) -> list[str]:
+    def vocabulary(self, prefix: str, viewer: Viewer) -> list[str]:
         import tantivy
 
         index = self._index()
+        hidden = self._hidden(index.schema, viewer)
         visible = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.term_query(index.schema, "visibility", s))
-                for s in sorted(scopes)
-            ]
+            [(tantivy.Occur.Must, tantivy.Query.all_query())]
+            + ([(tantivy.Occur.MustNot, hidden)] if hidden is not None else [])
         )
         terms = index.searcher().terms_with_prefix("words", prefix, filter_query=visible)
         return [term for term, count in terms if count and not term.isdigit()]
 
-    def _query(self, query: SearchQuery, scopes: frozenset[str]):
+    @staticmethod
+    def _hidden(schema, viewer: Viewer):
+        """The documents ``viewer`` may not see: restricted, and sharing none of the viewer's
+        tokens. ``None`` when the viewer sees everything."""
+        import tantivy
+
+        tokens = visibility.viewer_tokens(viewer)
+        if tokens is None:
+            return None
+        return tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.term_query(schema, "audience", visibility.RESTRICTED_TOKEN),
+                )
+            ]
+            + [
+                (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "audience", token))
+                for token in sorted(tokens)
+            ]
+        )
+
+    def _query(self, query: SearchQuery, viewer: Viewer):
         import tantivy
 
         index = self._index()
         schema = index.schema
-        # Visibility as "none of the values the viewer may not see": the excluded values are
-        # rare, so the text query still drives top-k ranking instead of a full intersection.
-        from gmg.repository.models import Visibility
-
+        # Visibility as "not hidden from the viewer": restricted documents are rare, so the
+        # text query still drives top-k ranking instead of a full intersection.
         must: list = []
-        must_not = [
-            tantivy.Query.term_query(schema, "visibility", value)
-            for value in sorted(set(Visibility.values) - scopes)
-        ]
+        hidden = self._hidden(schema, viewer)
+        must_not = [hidden] if hidden is not None else []
         for name, value in query.filters.items():
             if not value:
                 continue
@@ -836,7 +871,7 @@ class TantivyEngine:
         self,
         query: SearchQuery,
         *,
-        scopes: frozenset[str],
+        viewer: Viewer,
         sort: str,
         offset: int,
         limit: int,
@@ -844,7 +879,7 @@ class TantivyEngine:
     ) -> SearchResult:
         import tantivy
 
-        index, combined, text_query, terms = self._query(query, scopes)
+        index, combined, text_query, terms = self._query(query, viewer)
         searcher = index.searcher()
         if terms and sort == "relevance":
             found = searcher.search(combined, limit=limit, offset=offset, count=True)
@@ -990,23 +1025,23 @@ def reindex_outputs(keys: Iterable[str]) -> None:
 def search(
     query: SearchQuery,
     *,
-    scopes: frozenset[str],
+    viewer: Viewer,
     sort: str = "relevance",
     offset: int = 0,
     limit: int = 20,
     with_facets: bool = False,
 ) -> SearchResult:
-    """Run ``query`` for a viewer with ``scopes``; respell it once if nothing matches."""
+    """Run ``query`` for ``viewer``; respell it once if nothing matches."""
     engine = get_engine()
 
     def run(q: SearchQuery) -> SearchResult:
         return engine.search(
-            q, scopes=scopes, sort=sort, offset=offset, limit=limit, with_facets=with_facets
+            q, viewer=viewer, sort=sort, offset=offset, limit=limit, with_facets=with_facets
         )
 
     result = run(query)
     if result.total == 0 and query.text.strip():
-        better = suggest(engine, query.text, scopes)
+        better = suggest(engine, query.text, viewer)
         if better:
             retry = run(SearchQuery(better, query.filters, query.date_from, query.date_to))
             if retry.total:

@@ -1,8 +1,8 @@
-"""Reads of the repository. Visibility is decided here and only here.
+"""Reads of the repository, for a viewer.
 
-``visibility_scopes(viewer)`` names what a viewer may see; the ORM (``outputs_visible_to``)
-and every search engine filter on those same scopes, so pages, the API, search results and
-facet counts cannot disagree about what is visible.
+What a viewer may see is decided in ``gmg.core.visibility``; the ORM reads here
+(``outputs_visible_to``, ``documents_visible_to``) and every search engine apply that one
+rule, so pages, the API, search results and facet counts cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,19 +13,31 @@ from dataclasses import dataclass, field
 from django.db.models import F, Prefetch, QuerySet
 
 from gmg.core.viewer import Viewer
+from gmg.core.visibility import can_see, filter_visible
 from gmg.repository import search
-from gmg.repository.models import Output, OutputEntity, Visibility
-
-
-def visibility_scopes(viewer: Viewer) -> frozenset[str]:
-    """The visibility values ``viewer`` may see. The members' area extends this function."""
-    if viewer.is_staff:
-        return frozenset(Visibility.values)
-    return frozenset({Visibility.PUBLIC})
+from gmg.repository.models import Document, Output, OutputEntity
 
 
 def outputs_visible_to(viewer: Viewer) -> QuerySet[Output]:
-    return Output.objects.filter(visibility__in=visibility_scopes(viewer))
+    return filter_visible(Output.objects.all(), viewer)
+
+
+def documents_visible_to(viewer: Viewer) -> QuerySet[Document]:
+    return filter_visible(Document.objects.all(), viewer).select_related(
+        "body", "working_group", "meeting", "entity"
+    )
+
+
+def document_detail(viewer: Viewer, uid: str) -> Document | None:
+    """The document with ``uid`` if ``viewer`` may see it; None both when it does not exist
+    and when it is hidden, so a URL never tells which."""
+    import uuid
+
+    try:
+        parsed = uuid.UUID(str(uid))
+    except ValueError:
+        return None
+    return documents_visible_to(viewer).filter(uid=parsed).first()
 
 
 def with_list_relations(
@@ -85,10 +97,9 @@ def search_outputs(
     """
     if sort == "relevance" and not query.text.strip():
         sort = "-date"
-    scopes = visibility_scopes(viewer)
     result = search.search(
         query,
-        scopes=scopes,
+        viewer=viewer,
         sort=sort,
         offset=(page - 1) * page_size,
         limit=page_size,
@@ -106,8 +117,10 @@ def search_outputs(
     # record. (By key first: the unique index is the fast path whatever the planner knows.)
     by_key = {
         o.key: o
-        for o in with_list_relations(Output.objects.filter(key__in=keys))
-        if o.visibility in scopes
+        for o in with_list_relations(Output.objects.filter(key__in=keys)).prefetch_related(
+            "audience_entities"
+        )
+        if can_see(viewer, o)
     }
     return OutputPage(
         outputs=[by_key[k] for k in keys if k in by_key],
@@ -138,8 +151,7 @@ def output_detail(viewer: Viewer, key: str) -> Output | None:
 
 
 def related_visible(viewer: Viewer, output: Output) -> list[Output]:
-    scopes = visibility_scopes(viewer)
-    return [o for o in output.related.all() if o.visibility in scopes]
+    return [o for o in output.related.prefetch_related("audience_entities") if can_see(viewer, o)]
 
 
 def counts_by_type_and_year(viewer: Viewer) -> Counter[tuple[str, int | None]]:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from icalendar import Calendar, Event
 
 from gmg.core.viewer import Viewer
+from gmg.core.visibility import filter_visible
 from gmg.governance.models import Meeting
 from gmg.registry.models import Body
 from gmg.repository.models import Output, OutputType
@@ -108,7 +109,9 @@ def ical_response(
             entry.add("url", request.build_absolute_uri(reverse("site:output", args=[event.key])))
             calendar.add_component(entry)
     if body is not None and group is None:
-        for meeting in Meeting.objects.filter(body=body).order_by("date_start"):
+        for meeting in filter_visible(Meeting.objects.filter(body=body), viewer).order_by(
+            "date_start"
+        ):
             spans = _day_spans([meeting.date] if meeting.date else [])
             for index, (start, end) in enumerate(spans):
                 stamp = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
