@@ -36,6 +36,8 @@ def test_every_api_endpoint_is_documented():
     import json
 
     spec = json.loads(read("openapi.json"))
-    endpoints = {f"GET {path}" for path, ops in spec["paths"].items() for method in ops}
-    documented = set(re.findall(r"^### (GET /api/\S+)", read("api.md"), re.MULTILINE))
+    endpoints = {f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops}
+    documented = set(
+        re.findall(r"^### ((?:GET|POST|PUT|PATCH|DELETE) /api/\S+)", read("api.md"), re.MULTILINE)
+    )
     assert endpoints - documented == set()

@@ -91,7 +91,10 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(role="working_group_member", working_group__isnull=False)
-                    | (~models.Q(role="working_group_member") & models.Q(working_group__isnull=True))
+                    | (
+                        ~models.Q(role="working_group_member")
+                        & models.Q(working_group__isnull=True)
+                    )
                 ),
                 name="working_group_only_for_group_members",
             ),

@@ -7,25 +7,45 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from gmg import __version__
+from gmg.accounts.api import router as accounts_router
+from gmg.api.auth import READ_AUTH
+from gmg.api.writes import WriteRejected
 from gmg.governance.api import router as governance_router
 from gmg.registry.api import router as registry_router
 from gmg.repository.api import router as repository_router
 from gmg.workgroups.api import router as workgroups_router
 
-api = NinjaAPI(
+
+class GmgApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Reads may be anonymous: say so (``{}``) beside the token and session schemes."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path in schema["paths"].values():
+            for method, operation in path.items():
+                if method == "get" and operation.get("security"):
+                    operation["security"].append({})
+        return schema
+
+
+api = GmgApi(
     title="GMG Platform API",
     version=__version__,
     description=(
         "The institutional record of an inter-agency coordination group: bodies, members, "
         "chair terms, working groups and joint outputs, each with its sources. "
-        'Errors are JSON: {"detail": message, "errors": [...]} with a 4xx status.'
+        'Errors are JSON: {"detail": message, "errors": [...]} with a 4xx status. '
+        "Reads need no credentials (you then see what the public sees); a personal token "
+        "(Authorization: Bearer gmg_...) or a signed-in session shows what you may see. "
+        "Writes need a token with the matching write scope, or a session with its CSRF token."
     ),
     urls_namespace="api",
+    auth=READ_AUTH,
 )
 api.add_router("", registry_router)
 api.add_router("", governance_router)
 api.add_router("", workgroups_router)
 api.add_router("", repository_router)
+api.add_router("", accounts_router)
 
 
 def _describe(error: dict) -> str:
@@ -40,6 +60,27 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         for e in exc.errors
     ]
     detail = "invalid input: " + "; ".join(_describe(e) for e in exc.errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(WriteRejected)
+def write_rejected(request: HttpRequest, exc: WriteRejected) -> HttpResponse:
+    error = exc.error
+    if hasattr(error, "error_dict"):
+        errors = [
+            {
+                "loc": ["body", name] if name != "__all__" else ["body"],
+                "msg": msg,
+                "type": "invalid",
+            }
+            for name, messages in error.message_dict.items()
+            for msg in messages
+        ]
+    else:
+        errors = [{"loc": ["body"], "msg": msg, "type": "invalid"} for msg in error.messages]
+    detail = "the record was not saved: " + "; ".join(
+        (f"{e['loc'][-1]}: " if len(e["loc"]) > 1 else "") + e["msg"] for e in errors
+    )
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
 
 

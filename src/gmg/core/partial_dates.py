@@ -95,3 +95,33 @@ def humanise(text: str | None) -> str:
         first, _, last = text.partition("/")
         return f"{one(first)} – {one(last)}"
     return one(text)
+
+
+def derive_span(
+    obj: object,
+    field: str,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    required: bool = False,
+) -> PartialDate | None:
+    """Set ``obj.<start>``/``obj.<end>`` from the partial date in ``obj.<field>``.
+
+    For a model's ``clean()``: a bad or missing date is a ``ValidationError`` on ``field``.
+    """
+    from django.core.exceptions import ValidationError
+
+    text = str(getattr(obj, field) or "").strip()
+    span = None
+    if text:
+        try:
+            span = parse(text)
+        except PartialDateError as exc:
+            raise ValidationError({field: str(exc)}) from exc
+    elif required:
+        raise ValidationError({field: "A date is required (YYYY, YYYY-MM, YYYY-MM-DD or a/b)."})
+    if start:
+        setattr(obj, start, span.start if span else None)
+    if end:
+        setattr(obj, end, span.end if span else None)
+    return span

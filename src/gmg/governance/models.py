@@ -42,6 +42,13 @@ class ChairTerm(models.Model):
     def __str__(self) -> str:
         return f"{self.body} chair {self.start} – {self.end}"
 
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated partial dates (write services call this)."""
+        start = partial_dates.derive_span(self, "start", start="start_date", required=True)
+        end = partial_dates.derive_span(self, "end", end="end_date", required=True)
+        if start and end and end.end < start.start:
+            raise ValidationError({"end": f"The term ends ({self.end}) before it starts."})
+
 
 class ChairTermChair(models.Model):
     term = models.ForeignKey(ChairTerm, on_delete=models.CASCADE, related_name="chair_links")
@@ -89,17 +96,13 @@ class Meeting(RestrictedContent):
     class Meta:
         ordering = ["body", "date_start", "key"]
 
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated partial date (write services call this)."""
+        partial_dates.derive_span(self, "date", start="date_start", end="date_end")
+
     def clean(self) -> None:
         if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
             raise ValidationError({"working_group": "The working group belongs to another body."})
-        if self.date:
-            try:
-                span = partial_dates.parse(self.date)
-            except partial_dates.PartialDateError as exc:
-                raise ValidationError({"date": str(exc)}) from exc
-            self.date_start, self.date_end = span.start, span.end
-        else:
-            self.date_start = self.date_end = None
         self.clean_audience()
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from gmg.api.auth import actor_for, write_auth
 from gmg.api.schemas import (
     NOT_STATED,
     ClaimOut,
@@ -17,8 +18,19 @@ from gmg.api.schemas import (
     date_label,
     sources_of,
 )
+from gmg.api.writes import (
+    WRITE_RESPONSES,
+    apply,
+    lookup,
+    patch_schema,
+    reference,
+    require_record_keeper,
+    run,
+    sent,
+)
+from gmg.core.services import delete_record, save_record
 from gmg.registry import selectors
-from gmg.registry.models import Body, Entity, Fact
+from gmg.registry.models import Body, Entity, EntityName, Fact, Membership
 
 router = Router(tags=["registry"])
 
@@ -275,3 +287,236 @@ def facts(request: HttpRequest, query: Query[FactsQuery]) -> FactList:
 
 
 __all__ = ["router", "NOT_STATED"]
+
+
+# -- writes (the secretariat; the same services as the back office) ---------------------------
+
+
+class BodyIn(Schema):
+    key: str
+    name: str
+    short_name: str = ""
+    description: str = ""
+    founded: str = ""
+    ended: str = ""
+    predecessor: str | None = None
+    governance_model: Body.Governance = Body.Governance.NOT_STATED
+    chair_rotation: str = ""
+    coordinator: str | None = None
+    secretariat: str | None = None
+    reports_to: str = ""
+    membership_note: str = ""
+
+
+BodyPatch = patch_schema(BodyIn, "BodyPatch")
+BODY_FIELDS = (
+    "key",
+    "name",
+    "short_name",
+    "description",
+    "founded",
+    "ended",
+    "governance_model",
+    "chair_rotation",
+    "reports_to",
+    "membership_note",
+)
+
+
+def _save_body(request: HttpRequest, body: Body, data, partial: bool) -> BodyOut:
+    require_record_keeper(request)
+    apply(body, data, fields=BODY_FIELDS, partial=partial)
+    for name in ("coordinator", "secretariat"):
+        if not partial or sent(data, name):
+            value = getattr(data, name)
+            setattr(body, name, reference(Entity, "entity", name, value, acronym=value))
+    if not partial or sent(data, "predecessor"):
+        body.predecessor = reference(
+            Body, "body", "predecessor", data.predecessor, key=data.predecessor
+        )
+    run(lambda: save_record(body, by=actor_for(request)))
+    return body_out(get_body(body.key, with_sources=True))
+
+
+@router.post(
+    "/bodies",
+    response={201: BodyOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="create_body",
+)
+def create_body(request: HttpRequest, data: BodyIn):
+    """Add a body (secretariat)."""
+    return 201, _save_body(request, Body(), data, partial=False)
+
+
+@router.patch(
+    "/bodies/{key}",
+    response={200: BodyOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="update_body",
+)
+def update_body(request: HttpRequest, key: str, data: BodyPatch):  # type: ignore[valid-type]
+    """Change the fields sent (secretariat)."""
+    require_record_keeper(request)
+    return _save_body(request, lookup(Body, "body", key=key), data, partial=True)
+
+
+@router.delete(
+    "/bodies/{key}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="delete_body",
+)
+def delete_body(request: HttpRequest, key: str):
+    """Delete a body that nothing refers to any more (secretariat)."""
+    require_record_keeper(request)
+    body = lookup(Body, "body", key=key)
+    run(lambda: delete_record(body, by=actor_for(request)))
+    return 204, None
+
+
+class EntityIn(Schema):
+    acronym: str
+    name: str
+    kind: Entity.Kind
+    slug: str = ""
+    parent: str | None = None
+    variant_names: list[str] = []
+
+
+EntityPatch = patch_schema(EntityIn, "EntityPatch")
+
+
+def _save_entity(request: HttpRequest, entity: Entity, data, partial: bool) -> EntityOut:
+    require_record_keeper(request)
+    apply(entity, data, fields=("acronym", "name", "kind", "slug"), partial=partial)
+    if not entity.slug:
+        from django.utils.text import slugify
+
+        entity.slug = slugify(entity.acronym)
+    if not partial or sent(data, "parent"):
+        entity.parent = reference(Entity, "entity", "parent", data.parent, acronym=data.parent)
+
+    def children(saved: Entity) -> None:
+        if not partial or sent(data, "variant_names"):
+            saved.variant_names.all().delete()
+            for name in dict.fromkeys(data.variant_names or []):
+                EntityName.objects.create(entity=saved, name=name)
+
+    run(lambda: save_record(entity, by=actor_for(request), children=children))
+    return entity_out(selectors.entities().get(pk=entity.pk))
+
+
+@router.post(
+    "/entities",
+    response={201: EntityOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="create_entity",
+)
+def create_entity(request: HttpRequest, data: EntityIn):
+    """Add an entity (secretariat)."""
+    return 201, _save_entity(request, Entity(), data, partial=False)
+
+
+@router.patch(
+    "/entities/{acronym}",
+    response={200: EntityOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="update_entity",
+)
+def update_entity(request: HttpRequest, acronym: str, data: EntityPatch):  # type: ignore[valid-type]
+    require_record_keeper(request)
+    return _save_entity(request, lookup(Entity, "entity", acronym=acronym), data, partial=True)
+
+
+@router.delete(
+    "/entities/{acronym}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="delete_entity",
+)
+def delete_entity(request: HttpRequest, acronym: str):
+    require_record_keeper(request)
+    entity = lookup(Entity, "entity", acronym=acronym)
+    run(lambda: delete_record(entity, by=actor_for(request)))
+    return 204, None
+
+
+class MembershipIn(Schema):
+    body: str
+    entity: str
+    joined: str
+    left: str = ""
+    note: str = ""
+
+
+MembershipPatch = patch_schema(MembershipIn, "MembershipPatch")
+
+
+class MembershipOut(Schema):
+    id: int
+    body: str
+    entity: str
+    joined: str
+    left: str | None
+    note: str | None
+
+
+def membership_out(m: Membership) -> MembershipOut:
+    return MembershipOut(
+        id=m.pk,
+        body=m.body.key,
+        entity=m.entity.acronym,
+        joined=m.joined,
+        left=m.left or None,
+        note=m.note or None,
+    )
+
+
+def _save_membership(request: HttpRequest, m: Membership, data, partial: bool) -> MembershipOut:
+    require_record_keeper(request)
+    apply(m, data, fields=("joined", "left", "note"), partial=partial)
+    if not partial or sent(data, "body"):
+        m.body = reference(Body, "body", "body", data.body, required=True, key=data.body)  # type: ignore[assignment]
+    if not partial or sent(data, "entity"):
+        m.entity = reference(
+            Entity, "entity", "entity", data.entity, required=True, acronym=data.entity
+        )  # type: ignore[assignment]
+    run(lambda: save_record(m, by=actor_for(request)))
+    return membership_out(m)
+
+
+@router.post(
+    "/memberships",
+    response={201: MembershipOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="create_membership",
+)
+def create_membership(request: HttpRequest, data: MembershipIn):
+    """Record that an entity joined a body (partial dates allowed), secretariat."""
+    return 201, _save_membership(request, Membership(), data, partial=False)
+
+
+@router.patch(
+    "/memberships/{membership_id}",
+    response={200: MembershipOut, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="update_membership",
+)
+def update_membership(request: HttpRequest, membership_id: int, data: MembershipPatch):  # type: ignore[valid-type]
+    require_record_keeper(request)
+    found = lookup(Membership, "membership", pk=membership_id)
+    return _save_membership(request, found, data, partial=True)
+
+
+@router.delete(
+    "/memberships/{membership_id}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:registry"),
+    operation_id="delete_membership",
+)
+def delete_membership(request: HttpRequest, membership_id: int):
+    require_record_keeper(request)
+    found = lookup(Membership, "membership", pk=membership_id)
+    run(lambda: delete_record(found, by=actor_for(request)))
+    return 204, None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from gmg.core import partial_dates
 from gmg.core.models import Citation
 
 
@@ -52,6 +54,13 @@ class Body(models.Model):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated partial dates (write services call this)."""
+        partial_dates.derive_span(self, "founded", start="founded_start")
+        partial_dates.derive_span(self, "ended", end="ended_end")
+        if self.predecessor_id and self.predecessor_id == self.pk:
+            raise ValidationError({"predecessor": "A body cannot succeed itself."})
 
 
 class Organ(models.Model):
@@ -148,6 +157,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} in {self.body} from {self.joined}"
+
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated partial dates (write services call this)."""
+        joined = partial_dates.derive_span(
+            self, "joined", start="joined_start", end="joined_end", required=True
+        )
+        left = partial_dates.derive_span(self, "left", start="left_start", end="left_end")
+        if joined and left and left.end < joined.start:
+            raise ValidationError({"left": f"{self.left} is before joining ({self.joined})."})
 
 
 class Fact(models.Model):

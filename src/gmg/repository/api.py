@@ -5,15 +5,37 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.errors import HttpError
 
+from gmg.api.auth import actor_for, write_auth
 from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label, sources_of
+from gmg.api.writes import (
+    WRITE_RESPONSES,
+    WriteRejected,
+    apply,
+    entities_named,
+    lookup,
+    patch_schema,
+    reference,
+    require_record_keeper,
+    run,
+    sent,
+)
+from gmg.core.services import delete_record
 from gmg.core.viewer import Viewer
+from gmg.core.visibility import Visibility, can_see
+from gmg.governance.models import Meeting
+from gmg.registry.models import Body
 from gmg.repository import selectors
-from gmg.repository.models import Output, OutputType, Role
+from gmg.repository.models import Document, Output, OutputType, Process, Role, Theme
 from gmg.repository.search import SearchQuery
+from gmg.repository.services import delete_document, save_output, share_document
+from gmg.workgroups.models import WorkingGroup
 
 router = Router(tags=["repository"])
 
@@ -214,6 +236,10 @@ def output_detail(request: HttpRequest, key: str) -> OutputDetail:
     output = selectors.output_detail(viewer, key)
     if output is None:
         raise HttpError(404, f"no output {key!r}")
+    return output_detail_out(viewer, output)
+
+
+def output_detail_out(viewer: Viewer, output: Output) -> OutputDetail:
     return OutputDetail(
         **output_fields(output),
         description=output.description or None,
@@ -224,3 +250,293 @@ def output_detail(request: HttpRequest, key: str) -> OutputDetail:
         conflicts=claims_of(output),
         sources=sources_of(output),
     )
+
+
+# -- writes: outputs (secretariat) ---------------------------------------------------------------
+
+
+class EntityRoleIn(Schema):
+    entity: str
+    role: Role
+
+
+class OutputIn(Schema):
+    key: str
+    body: str
+    type: OutputType
+    subtype: str = ""
+    title: str
+    description: str = ""
+    date: str = Field(
+        "",
+        description="A partial date (YYYY, YYYY-MM, YYYY-MM-DD, a/b), or several separated by commas",
+    )
+    location: str = ""
+    occasion: str = ""
+    working_group: str | None = None
+    visibility: Visibility = Visibility.PUBLIC
+    audience_entities: list[str] = []
+    entities: list[EntityRoleIn] = []
+    processes: list[str] = []
+    themes: list[str] = []
+
+
+OutputPatch = patch_schema(OutputIn, "OutputPatch")
+OUTPUT_FIELDS = (
+    "key",
+    "type",
+    "subtype",
+    "title",
+    "description",
+    "date",
+    "location",
+    "occasion",
+    "visibility",
+)
+
+
+def _vocabulary(model, field: str, keys: list[str]) -> list:
+    found = {v.key: v for v in model.objects.filter(key__in=keys)}
+    unknown = [k for k in keys if k not in found]
+    if unknown:
+        raise WriteRejected(ValidationError({field: f"unknown {field}: {', '.join(unknown)}"}))
+    return [found[k] for k in dict.fromkeys(keys)]
+
+
+def _save_output(request: HttpRequest, output: Output, data, partial: bool) -> OutputDetail:
+    viewer = require_record_keeper(request)
+    apply(output, data, fields=OUTPUT_FIELDS, partial=partial)
+    if not partial or sent(data, "body"):
+        output.body = reference(Body, "body", "body", data.body, required=True, key=data.body)  # type: ignore[assignment]
+    if not partial or sent(data, "working_group"):
+        output.working_group = reference(
+            WorkingGroup,
+            "working group",
+            "working_group",
+            data.working_group,
+            key=data.working_group,
+        )
+    given = lambda name: not partial or sent(data, name)  # noqa: E731
+    links = None
+    if given("entities"):
+        pairs = data.entities or []
+        links = [
+            (entity, pair.role)
+            for pair, entity in zip(
+                pairs, entities_named("entities", [p.entity for p in pairs]), strict=False
+            )
+        ]
+    run(
+        lambda: save_output(
+            output,
+            by=actor_for(request),
+            entity_links=links,
+            processes=_vocabulary(Process, "processes", data.processes or [])
+            if given("processes")
+            else None,
+            themes=_vocabulary(Theme, "themes", data.themes or []) if given("themes") else None,
+            audience_entities=(
+                entities_named("audience_entities", data.audience_entities or [])
+                if given("audience_entities")
+                else None
+            ),
+        )
+    )
+    found = selectors.output_detail(viewer, output.key)
+    assert found is not None  # the secretariat sees everything
+    return output_detail_out(viewer, found)
+
+
+@router.post(
+    "/outputs",
+    response={201: OutputDetail, **WRITE_RESPONSES},
+    auth=write_auth("write:repository"),
+    operation_id="create_output",
+)
+def create_output(request: HttpRequest, data: OutputIn):
+    """Add an output to the repository (secretariat). It is searchable at once."""
+    return 201, _save_output(request, Output(), data, partial=False)
+
+
+@router.patch(
+    "/outputs/{key}",
+    response={200: OutputDetail, **WRITE_RESPONSES},
+    auth=write_auth("write:repository"),
+    operation_id="update_output",
+)
+def update_output(request: HttpRequest, key: str, data: OutputPatch):  # type: ignore[valid-type]
+    require_record_keeper(request)
+    return _save_output(request, lookup(Output, "output", key=key), data, partial=True)
+
+
+@router.delete(
+    "/outputs/{key}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:repository"),
+    operation_id="delete_output",
+)
+def delete_output(request: HttpRequest, key: str):
+    require_record_keeper(request)
+    found = lookup(Output, "output", key=key)
+    run(lambda: delete_record(found, by=actor_for(request)))
+    return 204, None
+
+
+# -- documents (members) ----------------------------------------------------------------------
+
+
+class DocumentOut(Schema):
+    uid: str
+    title: str
+    kind: str
+    text: str | None
+    body: str
+    working_group: str | None
+    meeting: str | None
+    visibility: str
+    audience_entities: list[str]
+    shared_by: str | None
+    file_name: str | None
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    download_url: str | None
+    created_at: dt.datetime
+
+
+class DocumentList(Schema):
+    items: list[DocumentOut]
+    count: int
+
+
+def document_out(d: Document) -> DocumentOut:
+    return DocumentOut(
+        uid=str(d.uid),
+        title=d.title,
+        kind=d.kind,
+        text=d.text or None,
+        body=d.body.key,
+        working_group=d.working_group.key if d.working_group else None,
+        meeting=d.meeting.key if d.meeting else None,
+        visibility=d.visibility,
+        audience_entities=[e.acronym for e in d.audience_entities.all()],
+        shared_by=d.entity.acronym if d.entity else None,
+        file_name=d.file_name or None,
+        content_type=d.content_type or None,
+        size=d.size if d.file else None,
+        sha256=d.sha256 or None,
+        download_url=f"/members-area/documents/{d.uid}/download/" if d.file else None,
+        created_at=d.created_at,
+    )
+
+
+class DocumentQuery(Schema):
+    q: str = Field("", max_length=200)
+    working_group: str | None = None
+    meeting: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get(
+    "/documents",
+    response={200: DocumentList, 422: ErrorOut},
+    operation_id="list_documents",
+)
+def list_documents(request: HttpRequest, query: Query[DocumentQuery]) -> DocumentList:
+    """The documents and notes you may see, newest first (anonymous callers: public ones)."""
+    found = selectors.documents_visible_to(Viewer.from_request(request)).prefetch_related(
+        "audience_entities"
+    )
+    if query.q.strip():
+        found = found.filter(Q(title__icontains=query.q) | Q(text__icontains=query.q))
+    if query.working_group:
+        found = found.filter(working_group__key=query.working_group)
+    if query.meeting:
+        found = found.filter(meeting__key=query.meeting)
+    count = found.count()
+    page = found[query.offset : query.offset + query.limit]
+    return DocumentList(items=[document_out(d) for d in page], count=count)
+
+
+@router.get(
+    "/documents/{uid}",
+    response={200: DocumentOut, 404: ErrorOut},
+    operation_id="get_document",
+)
+def get_document(request: HttpRequest, uid: str) -> DocumentOut:
+    found = selectors.document_detail(Viewer.from_request(request), uid)
+    if found is None:
+        raise HttpError(404, "No such document.")
+    return document_out(found)
+
+
+class DocumentIn(Schema):
+    title: str = Field(..., max_length=300)
+    kind: Document.Kind = Document.Kind.DOCUMENT
+    text: str = ""
+    body: str
+    working_group: str | None = None
+    meeting: str | None = None
+    visibility: Visibility = Visibility.BODY
+    audience_entities: list[str] = []
+
+
+@router.post(
+    "/documents",
+    response={201: DocumentOut, 413: ErrorOut, **WRITE_RESPONSES},
+    auth=write_auth("write:documents"),
+    operation_id="share_document",
+)
+def create_document(
+    request: HttpRequest, data: Form[DocumentIn], file: File[UploadedFile] | None = None
+):
+    """Share a document or note (multipart form; members). Visibility as on the page."""
+    viewer = Viewer.from_request(request)
+    if file is not None and file.size and file.size > settings.GMG_UPLOAD_MAX_BYTES:
+        raise HttpError(
+            413,
+            f"The file is larger than the {settings.GMG_UPLOAD_MAX_BYTES // 1048576} MB allowed.",
+        )
+    document = Document(
+        title=data.title,
+        kind=data.kind,
+        text=data.text,
+        visibility=data.visibility,
+        body=reference(Body, "body", "body", data.body, required=True, key=data.body),
+        working_group=reference(
+            WorkingGroup,
+            "working group",
+            "working_group",
+            data.working_group,
+            key=data.working_group,
+        ),
+        meeting=reference(Meeting, "meeting", "meeting", data.meeting, key=data.meeting),
+        entity_id=next(iter(viewer.entity_ids), None),
+        uploaded_by_id=viewer.user_id,
+    )
+    named = entities_named("audience_entities", data.audience_entities or [])
+    if document.meeting is not None and not can_see(viewer, document.meeting):
+        raise WriteRejected(ValidationError({"meeting": f"unknown meeting {data.meeting!r}"}))
+    run(
+        lambda: share_document(
+            document, viewer=viewer, by=actor_for(request), upload=file, audience_entities=named
+        )
+    )
+    return 201, document_out(document)
+
+
+@router.delete(
+    "/documents/{uid}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:documents"),
+    operation_id="delete_document",
+)
+def remove_document(request: HttpRequest, uid: str):
+    """Delete a document you shared (or any, for the secretariat)."""
+    viewer = Viewer.from_request(request)
+    found = selectors.document_detail(viewer, uid)
+    if found is None:
+        raise HttpError(404, "No such document.")
+    run(lambda: delete_document(found, viewer=viewer, by=actor_for(request)))
+    return 204, None

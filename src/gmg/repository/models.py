@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.files.storage import storages
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from gmg.core import partial_dates
 from gmg.core.models import Citation
 from gmg.core.visibility import RestrictedContent, Visibility
 from gmg.registry.models import Body, Entity
 from gmg.workgroups.models import WorkingGroup
-
 
 
 def private_storage():
@@ -102,6 +104,23 @@ class Output(RestrictedContent):
     class Meta:
         ordering = ["date_start", "key"]
         indexes = [models.Index(fields=["visibility", "type", "date_start"])]
+
+    def stated_spans(self) -> list[partial_dates.PartialDate]:
+        """The spans of ``date``: one partial date, or several separated by commas."""
+        spans = []
+        for part in (p.strip() for p in self.date.split(",")):
+            if part:
+                try:
+                    spans.append(partial_dates.parse(part))
+                except partial_dates.PartialDateError as exc:
+                    raise ValidationError({"date": str(exc)}) from exc
+        return spans
+
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated date(s) (write services call this)."""
+        spans = self.stated_spans()
+        self.date_start = min((s.start for s in spans), default=None)
+        self.date_end = max((s.end for s in spans), default=None)
 
     def clean(self) -> None:
         if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
@@ -206,7 +225,7 @@ class Document(RestrictedContent):
         BACKGROUND = "background", "Background paper"
         DRAFT = "draft", "Draft"
 
-    uid = models.UUIDField(unique=True, editable=False)
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="documents")
     working_group = models.ForeignKey(
         WorkingGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"

@@ -109,6 +109,8 @@ class SearchEngine(Protocol):
 
     def update(self, keys: Iterable[str]) -> None: ...
 
+    def remove(self, pk: int, key: str) -> None: ...
+
     def search(
         self,
         query: SearchQuery,
@@ -357,6 +359,9 @@ class _DatabaseEngine:
             rows = list(indexable_rows(keys))
             self._remove([r.pk for r in rows])
             self._insert(rows)
+
+    def remove(self, pk: int, key: str) -> None:
+        self._remove([pk])
 
     def _clear(self) -> None:
         raise NotImplementedError
@@ -765,7 +770,7 @@ class TantivyEngine:
 
     def rebuild(self) -> int:
         index = self._index(create=True)
-        writer = index.writer(heap_size=200_000_000, num_threads=1)
+        writer = _writer(index, 200_000_000)
         writer.delete_all_documents()
         count = 0
         for row in indexable_rows():
@@ -779,11 +784,19 @@ class TantivyEngine:
     def update(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         index = self._index()
-        writer = index.writer(heap_size=50_000_000, num_threads=1)
+        writer = _writer(index, 50_000_000)
         for key in keys:
             writer.delete_documents_by_term("key", key)
         for row in indexable_rows(keys):
             writer.add_document(self.document(row))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+
+    def remove(self, pk: int, key: str) -> None:
+        index = self._index()
+        writer = _writer(index, 50_000_000)
+        writer.delete_documents_by_term("key", key)
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
@@ -952,6 +965,21 @@ class TantivyEngine:
         return facets
 
 
+def _writer(index, heap_size: int, attempts: int = 100):
+    """The index's one writer. Another process (a second app worker saving at the same
+    moment) may hold it: wait for it, up to about ten seconds, instead of failing the write."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return index.writer(heap_size=heap_size, num_threads=1)
+        except ValueError as exc:
+            if "lock" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
 def _ordinal(day: str) -> int:
     return dt.date.fromisoformat(day).toordinal()
 
@@ -1020,6 +1048,11 @@ def ensure_index() -> bool:
 
 def reindex_outputs(keys: Iterable[str]) -> None:
     get_engine().update(keys)
+
+
+def remove_output(pk: int, key: str) -> None:
+    """Take a deleted output out of the index."""
+    get_engine().remove(pk, key)
 
 
 def search(

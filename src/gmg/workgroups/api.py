@@ -6,10 +6,24 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from gmg.api.auth import actor_for, write_auth
 from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label, sources_of
+from gmg.api.writes import (
+    WRITE_RESPONSES,
+    apply,
+    entities_named,
+    lookup,
+    patch_schema,
+    reference,
+    require_record_keeper,
+    run,
+    sent,
+)
+from gmg.core.services import delete_record, save_record
 from gmg.core.viewer import Viewer
+from gmg.registry.models import Body
 from gmg.repository.selectors import outputs_visible_to
-from gmg.workgroups.models import WorkingGroup
+from gmg.workgroups.models import CoChair, WorkingGroup, WorkingGroupName
 from gmg.workgroups.selectors import working_groups
 
 router = Router(tags=["working groups"])
@@ -94,3 +108,89 @@ def group_detail(request: HttpRequest, key: str) -> WorkingGroupDetail:
             OutputRef(key=o.key, type=o.type, title=o.title, date=o.date or None) for o in outputs
         ],
     )
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+
+class CoChairIn(Schema):
+    entity: str
+    title: str = "co-chair"
+
+
+class WorkingGroupIn(Schema):
+    key: str
+    body: str
+    kind: WorkingGroup.Kind
+    name: str
+    mandate: str = ""
+    established: str = ""
+    co_chairs: list[CoChairIn] = []
+    variant_names: list[str] = []
+
+
+WorkingGroupPatch = patch_schema(WorkingGroupIn, "WorkingGroupPatch")
+
+
+def _save_group(request: HttpRequest, group: WorkingGroup, data, partial: bool) -> WorkingGroupOut:
+    require_record_keeper(request)
+    apply(group, data, fields=("key", "kind", "name", "mandate", "established"), partial=partial)
+    if not partial or sent(data, "body"):
+        group.body = reference(Body, "body", "body", data.body, required=True, key=data.body)  # type: ignore[assignment]
+    co_chairs = None
+    if not partial or sent(data, "co_chairs"):
+        chairs = data.co_chairs or []
+        co_chairs = list(
+            zip(chairs, entities_named("co_chairs", [c.entity for c in chairs]), strict=False)
+        )
+
+    def children(saved: WorkingGroup) -> None:
+        if co_chairs is not None:
+            saved.co_chair_links.all().delete()
+            for position, (chair, entity) in enumerate(co_chairs):
+                CoChair.objects.create(
+                    group=saved, entity=entity, position=position, title=chair.title
+                )
+        if not partial or sent(data, "variant_names"):
+            saved.variant_names.all().delete()
+            for name in dict.fromkeys(data.variant_names or []):
+                WorkingGroupName.objects.create(group=saved, name=name)
+
+    run(lambda: save_record(group, by=actor_for(request), children=children))
+    return WorkingGroupOut(**group_fields(working_groups().get(pk=group.pk)))
+
+
+@router.post(
+    "/working-groups",
+    response={201: WorkingGroupOut, **WRITE_RESPONSES},
+    auth=write_auth("write:workgroups"),
+    operation_id="create_working_group",
+)
+def create_working_group(request: HttpRequest, data: WorkingGroupIn):
+    """Add a working group or task force with its co-chairs (secretariat)."""
+    return 201, _save_group(request, WorkingGroup(), data, partial=False)
+
+
+@router.patch(
+    "/working-groups/{key}",
+    response={200: WorkingGroupOut, **WRITE_RESPONSES},
+    auth=write_auth("write:workgroups"),
+    operation_id="update_working_group",
+)
+def update_working_group(request: HttpRequest, key: str, data: WorkingGroupPatch):  # type: ignore[valid-type]
+    require_record_keeper(request)
+    found = lookup(WorkingGroup, "working group", key=key)
+    return _save_group(request, found, data, partial=True)
+
+
+@router.delete(
+    "/working-groups/{key}",
+    response={204: None, **WRITE_RESPONSES},
+    auth=write_auth("write:workgroups"),
+    operation_id="delete_working_group",
+)
+def delete_working_group(request: HttpRequest, key: str):
+    require_record_keeper(request)
+    found = lookup(WorkingGroup, "working group", key=key)
+    run(lambda: delete_record(found, by=actor_for(request)))
+    return 204, None

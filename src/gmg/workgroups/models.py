@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 
+from gmg.core import partial_dates
 from gmg.core.models import Citation
 from gmg.registry.models import Body, Entity
 
@@ -31,6 +32,10 @@ class WorkingGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def derive_dates(self) -> None:
+        """Set the date columns from the stated partial dates (write services call this)."""
+        partial_dates.derive_span(self, "established", start="established_start")
 
 
 class WorkingGroupName(models.Model):

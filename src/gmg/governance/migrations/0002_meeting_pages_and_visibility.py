@@ -5,72 +5,148 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0001_initial'),
-        ('registry', '0001_initial'),
-        ('workgroups', '0001_initial'),
+        ("governance", "0001_initial"),
+        ("registry", "0001_initial"),
+        ("workgroups", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='meeting',
-            name='audience_entities',
-            field=models.ManyToManyField(blank=True, help_text="Who may see it when the visibility is 'Named entities only'.", related_name='+', to='registry.entity'),
+            model_name="meeting",
+            name="audience_entities",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Who may see it when the visibility is 'Named entities only'.",
+                related_name="+",
+                to="registry.entity",
+            ),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='summary',
+            model_name="meeting",
+            name="summary",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='visibility',
-            field=models.CharField(choices=[('public', 'Public'), ('body', 'Members of the body'), ('working_group', 'Members of the working group'), ('entities', 'Named entities only'), ('secretariat', 'Secretariat only')], db_index=True, default='public', max_length=20),
+            model_name="meeting",
+            name="visibility",
+            field=models.CharField(
+                choices=[
+                    ("public", "Public"),
+                    ("body", "Members of the body"),
+                    ("working_group", "Members of the working group"),
+                    ("entities", "Named entities only"),
+                    ("secretariat", "Secretariat only"),
+                ],
+                db_index=True,
+                default="public",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='working_group',
-            field=models.ForeignKey(blank=True, help_text="For a working group's meeting", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='workgroups.workinggroup'),
+            model_name="meeting",
+            name="working_group",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For a working group's meeting",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="meetings",
+                to="workgroups.workinggroup",
+            ),
         ),
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('title', models.CharField(max_length=300)),
-                ('notes', models.TextField(blank=True)),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda_items', to='governance.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("title", models.CharField(max_length=300)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agenda_items",
+                        to="governance.meeting",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['meeting', 'position', 'id'],
+                "ordering": ["meeting", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.TextField()),
-                ('agenda_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='governance.agendaitem')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='governance.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.TextField()),
+                (
+                    "agenda_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="decisions",
+                        to="governance.agendaitem",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="governance.meeting",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['meeting', 'position', 'id'],
+                "ordering": ["meeting", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('represented_by', models.CharField(blank=True, max_length=200)),
-                ('attended', models.BooleanField(default=True)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.entity')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='governance.meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("represented_by", models.CharField(blank=True, max_length=200)),
+                ("attended", models.BooleanField(default=True)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.entity",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="governance.meeting",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['meeting', 'entity__acronym'],
-                'constraints': [models.UniqueConstraint(fields=('meeting', 'entity'), name='participant_once')],
+                "ordering": ["meeting", "entity__acronym"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("meeting", "entity"), name="participant_once")
+                ],
             },
         ),
     ]
