@@ -33,6 +33,20 @@ def django_db_setup(django_db_setup, django_db_blocker, gmg_bundle, tmp_path_fac
         load_bundle(gmg_bundle, by=Actor.system("test-setup"), replace=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_files(tmp_path_factory):
+    """Uploaded files of the test session go to a scratch directory, never to ./data."""
+    from django.core.files.storage import FileSystemStorage
+
+    from gmg.repository.models import Document
+
+    field = Document._meta.get_field("file")
+    kept = field.storage
+    field.storage = FileSystemStorage(location=tmp_path_factory.mktemp("private"), base_url=None)
+    yield field.storage
+    field.storage = kept
+
+
 @pytest.fixture(autouse=True)
 def fresh_page_cache(settings):
     """Each test starts with an empty in-memory page cache (never the data directory's)."""
