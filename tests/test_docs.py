@@ -36,7 +36,9 @@ def test_every_api_endpoint_is_documented():
     import json
 
     spec = json.loads(read("openapi.json"))
-    endpoints = {f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops}
+    endpoints = {
+        f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops
+    }
     documented = set(
         re.findall(r"^### ((?:GET|POST|PUT|PATCH|DELETE) /api/\S+)", read("api.md"), re.MULTILINE)
     )

@@ -103,6 +103,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.deploy:
+        return _check_deploy()
     from gmg.record.check import check_record
 
     findings = check_record()
@@ -112,6 +114,54 @@ def cmd_check(args: argparse.Namespace) -> int:
     conflicts = len(findings) - len(errors)
     print(f"{conflicts} source conflict(s) kept side by side, {len(errors)} error(s)")
     return 1 if errors else 0
+
+
+def _check_deploy() -> int:
+    """Django's deployment checks and ours (gmg.core.checks); any warning fails."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=True, fail_level="WARNING")
+    except SystemCheckError as exc:
+        print(exc, file=sys.stderr)
+        print("unsafe for production: fix the problems above", file=sys.stderr)
+        return 1
+    print("the production configuration passed every check")
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Invite someone; the first secretariat account is made this way."""
+    from django.core.exceptions import ValidationError
+
+    from gmg.accounts.services import RoleSpec, invite
+    from gmg.registry.models import Entity
+
+    entity = None
+    if args.entity:
+        entity = Entity.objects.filter(acronym=args.entity).first()
+        if entity is None:
+            print(f"gmg invite: unknown entity {args.entity!r}", file=sys.stderr)
+            return 2
+    roles = [RoleSpec(r) for r in args.role or []]
+    roles += [RoleSpec("working_group_member", g) for g in args.working_group or []]
+    try:
+        invitation, link = invite(
+            email=args.email,
+            name=args.name,
+            entity_id=entity.pk if entity else None,
+            roles=roles,
+            by=_cli_actor(),
+            send=not args.no_mail,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            print(f"gmg invite: {message}", file=sys.stderr)
+        return 2
+    print(f"invited {invitation.email} until {invitation.expires_at:%Y-%m-%d %H:%M} UTC")
+    print(link)
+    return 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -203,7 +253,26 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     check = sub.add_parser("check", help="validate the record; list source conflicts and errors")
+    check.add_argument(
+        "--deploy", action="store_true", help="instead, check the production configuration"
+    )
     check.set_defaults(func=cmd_check)
+
+    invite_cmd = sub.add_parser(
+        "invite", help="invite someone to the members' area (the first secretariat, too)"
+    )
+    invite_cmd.add_argument("email")
+    invite_cmd.add_argument("--name", required=True)
+    invite_cmd.add_argument("--entity", help="entity acronym, e.g. IOM")
+    invite_cmd.add_argument(
+        "--role",
+        action="append",
+        choices=["secretariat", "principal", "focal_point"],
+        help="repeatable",
+    )
+    invite_cmd.add_argument("--working-group", action="append", help="a group key; repeatable")
+    invite_cmd.add_argument("--no-mail", action="store_true", help="only print the link")
+    invite_cmd.set_defaults(func=cmd_invite)
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the database")
     reindex.set_defaults(func=cmd_reindex)
@@ -217,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_django()
-    if args.command not in ("manage", "serve", "load"):
+    if args.command not in ("manage", "serve", "load") and not getattr(args, "deploy", False):
         _migrate()
     return int(args.func(args) or 0)
 

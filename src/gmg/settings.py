@@ -263,6 +263,14 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("GMG_HSTS_SECONDS", "31536000"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("GMG_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+else:
+    SECURE_HSTS_SECONDS = 0
+# HSTS for subdomains and preloading are the domain owner's decision (the platform may run
+# on a subdomain of an organisation's domain), so Django's hints about them are silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 LOGGING = {
     "version": 1,

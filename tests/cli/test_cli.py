@@ -112,3 +112,67 @@ def test_bad_arguments_are_clear(tmp_path, args):
     result = run_gmg(tmp_path, *args, check=False)
     assert result.returncode == 2
     assert result.stderr.strip()
+
+
+SAFE_PRODUCTION = {
+    "GMG_ENV": "production",
+    "GMG_SECRET_KEY": "k" * 20 + "-a-long-random-production-secret-key-value-",
+    "GMG_ALLOWED_HOSTS": "gmg.example.org",
+    "GMG_BASE_URL": "https://gmg.example.org",
+    "GMG_EMAIL_HOST": "smtp.example.org",
+}
+
+
+def run_check_deploy(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GMG_DATA_DIR": str(tmp_path / "data"), **overrides}
+    env = {k: v for k, v in env.items() if v != ""}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [*GMG, "check", "--deploy"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_passes_a_safe_production_configuration(tmp_path):
+    done = run_check_deploy(tmp_path, **SAFE_PRODUCTION)
+    assert done.returncode == 0, done.stderr
+    assert "passed every check" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"GMG_ENV": "", "GMG_DEBUG": "1"}, "gmg.E001"),
+        ({"GMG_BASE_URL": "http://gmg.example.org"}, "gmg.E004"),
+        ({"GMG_EMAIL_HOST": ""}, "gmg.E005"),
+        ({"GMG_HSTS_SECONDS": "0"}, "gmg.E007"),
+        ({"GMG_SECRET_KEY": "short"}, "gmg.E003"),
+        ({"GMG_PRIVATE_DIR": "set in the test"}, "gmg.E009"),
+        ({"GMG_SSL_REDIRECT": "0"}, "security.W008"),
+    ],
+)
+def test_check_deploy_fails_on_each_unsafe_setting(tmp_path, change, expected):
+    if expected == "gmg.E009":
+        change = {"GMG_PRIVATE_DIR": str(tmp_path / "data" / "static" / "private")}
+    done = run_check_deploy(tmp_path, **{**SAFE_PRODUCTION, **change})
+    assert done.returncode == 1
+    assert expected in done.stderr
+
+
+def test_invite_prints_a_link_for_the_first_secretariat(tmp_path):
+    run_gmg(tmp_path, "load")
+    done = run_gmg(
+        tmp_path,
+        "invite",
+        "head@example.org",
+        "--name",
+        "Head of secretariat",
+        "--role",
+        "secretariat",
+        "--no-mail",
+    )
+    link = done.stdout.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8000/accounts/invitation/")
+    again = run_gmg(
+        tmp_path, "invite", "x@example.org", "--name", "X", "--entity", "NOPE", check=False
+    )
+    assert again.returncode == 2 and "unknown entity 'NOPE'" in again.stderr

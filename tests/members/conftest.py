@@ -29,7 +29,10 @@ SYSTEM = Actor.system("test")
 PEOPLE: dict[str, tuple[str | None, list[RoleSpec]]] = {
     "secretariat": (None, [RoleSpec("secretariat")]),
     "unicef": ("UNICEF", [RoleSpec("focal_point")]),
-    "fao_data": ("FAO", [RoleSpec("focal_point"), RoleSpec("working_group_member", "wg-data-research")]),
+    "fao_data": (
+        "FAO",
+        [RoleSpec("focal_point"), RoleSpec("working_group_member", "wg-data-research")],
+    ),
     "wfp_mainstreaming": (
         "WFP",
         [RoleSpec("focal_point"), RoleSpec("working_group_member", "wg-mainstreaming")],
@@ -102,8 +105,8 @@ def tokens(people) -> dict[str, str]:
     from gmg.accounts.models import ApiToken
 
     return {
-        name: create_token(
-            member.user, name="test", scopes=list(ApiToken.Scope.values), by=SYSTEM
-        )[1]
+        name: create_token(member.user, name="test", scopes=list(ApiToken.Scope.values), by=SYSTEM)[
+            1
+        ]
         for name, member in people.items()
     }

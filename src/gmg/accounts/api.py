@@ -46,8 +46,8 @@ class MeOut(Schema):
 def me(request: HttpRequest) -> MeOut:
     """Who the API takes you for, and the rights that follow (stored and derived roles)."""
     viewer = Viewer.from_request(request)
-    token = getattr(request, "auth", None)
-    scopes = token.scopes if hasattr(token, "scopes") else None
+    token: Any = getattr(request, "auth", None)
+    scopes: list[str] | None = getattr(token, "scopes", None)
     if viewer.user_id is None:
         return MeOut(
             signed_in=False,
@@ -60,6 +60,7 @@ def me(request: HttpRequest) -> MeOut:
             chair_of=[],
             working_groups=[],
             co_chair_of=[],
+            token_scopes=None,
         )
     person = Person.objects.select_related("entity", "user").filter(user_id=viewer.user_id).first()
     keys = lambda model, ids: sorted(model.objects.filter(pk__in=ids).values_list("key", flat=True))  # noqa: E731
@@ -70,7 +71,10 @@ def me(request: HttpRequest) -> MeOut:
         entity=person.entity.acronym if person and person.entity else None,
         secretariat=viewer.is_secretariat,
         roles=[
-            RoleIO(role=r.role, working_group=r.working_group.key if r.working_group else None)
+            RoleIO(
+                role=RoleAssignment.Role(r.role),
+                working_group=r.working_group.key if r.working_group else None,
+            )
             for r in RoleAssignment.objects.filter(person=person).select_related("working_group")
         ]
         if person
@@ -103,7 +107,10 @@ def person_out(p: Person) -> PersonOut:
         entity=p.entity.acronym if p.entity else None,
         active=p.user.is_active,
         roles=[
-            RoleIO(role=r.role, working_group=r.working_group.key if r.working_group else None)
+            RoleIO(
+                role=RoleAssignment.Role(r.role),
+                working_group=r.working_group.key if r.working_group else None,
+            )
             for r in p.roles.all()
         ],
     )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import redirect
 
 from gmg.accounts.roles import holds_secretariat_role
 from gmg.core.viewer import Viewer
 
 
-def signed_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def signed_in_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> Any:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
@@ -24,11 +25,11 @@ def signed_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapper
 
 
-def secretariat_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def secretariat_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Secretariat only; a secretariat member who has not passed TOTP is sent to do so."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> Any:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not Viewer.from_request(request).is_secretariat:

@@ -55,7 +55,7 @@ def viewer_for(user: Any, *, verified: bool, on: dt.date | None = None) -> Viewe
     body_ids: set[int] = set()
     chairs: set[int] = set()
     co_chairs: set[int] = set()
-    if acts_for_entity:
+    if acts_for_entity and entity_id is not None:
         for body_id, ended, joined_end, left_start in Membership.objects.filter(
             entity_id=entity_id, joined_end__lte=on
         ).values_list("body_id", "body__ended_end", "joined_end", "left_start"):

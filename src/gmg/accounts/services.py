@@ -250,7 +250,7 @@ def revoke_invitation(invitation: Invitation, *, by: Actor) -> None:
 
 # -- API tokens --------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "gmg_"
+TOKEN_PREFIX = "gmg_"  # noqa: S105 - a marker, not a secret
 
 
 def create_token(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import django_otp
 from django.contrib import messages
@@ -122,8 +123,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     import qrcode
     import qrcode.image.svg
 
-    confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-    if confirmed is not None and request.user.is_verified():
+    user: Any = request.user
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if confirmed is not None and request.user.is_verified():  # type: ignore[union-attr]
         return render(request, "accounts/two_factor.html", {"device": confirmed})
     if confirmed is not None:
         # Set up already but this session did not pass it: sign in again with the code.
@@ -131,7 +133,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Sign in with your code to continue.")
         return redirect("accounts:sign_in")
     device, _ = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
+        user=user, confirmed=False, defaults={"name": "Authenticator app"}
     )
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -205,7 +207,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch("roles", queryset=RoleAssignment.objects.select_related("working_group"))
         )
-        .filter(user=request.user)
+        .filter(user_id=request.user.pk or 0)
         .first()
     )
     viewer = Viewer.from_request(request)
@@ -252,7 +254,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "created": created,
-            "tokens": ApiToken.objects.filter(user=request.user),
+            "tokens": ApiToken.objects.filter(user_id=request.user.pk or 0),
             "now": timezone.now(),
         },
     )
@@ -261,7 +263,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @signed_in_required
 @require_POST
 def revoke_token(request: HttpRequest, prefix: str) -> HttpResponse:
-    token = get_object_or_404(ApiToken, user=request.user, prefix=prefix, revoked_at=None)
+    user: Any = request.user
+    token = get_object_or_404(ApiToken, user=user, prefix=prefix, revoked_at=None)
     services.revoke_token(token, by=services.Actor.for_user(request.user))
     messages.success(request, f"The token “{token.name}” is revoked.")
     return redirect("accounts:tokens")

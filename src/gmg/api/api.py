@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -66,6 +68,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(WriteRejected)
 def write_rejected(request: HttpRequest, exc: WriteRejected) -> HttpResponse:
     error = exc.error
+    errors: list[dict[str, Any]]
     if hasattr(error, "error_dict"):
         errors = [
             {
@@ -79,7 +82,7 @@ def write_rejected(request: HttpRequest, exc: WriteRejected) -> HttpResponse:
     else:
         errors = [{"loc": ["body"], "msg": msg, "type": "invalid"} for msg in error.messages]
     detail = "the record was not saved: " + "; ".join(
-        (f"{e['loc'][-1]}: " if len(e["loc"]) > 1 else "") + e["msg"] for e in errors
+        (f"{e['loc'][-1]}: " if len(e["loc"]) > 1 else "") + str(e["msg"]) for e in errors
     )
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
 

@@ -55,7 +55,7 @@ class Public:
         return "anonymous"
 
 
-READ_AUTH = [BearerToken(), Session(), Public()]
+READ_AUTH: list[Any] = [BearerToken(), Session(), Public()]
 
 
 def write_auth(scope: str) -> list:

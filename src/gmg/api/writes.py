@@ -20,6 +20,7 @@ from gmg.api.schemas import ErrorOut
 from gmg.core.viewer import Viewer
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 # Every write operation declares these responses (the OpenAPI document lists them).
 WRITE_ERRORS = (400, 401, 403, 404, 422)
@@ -77,7 +78,7 @@ def _is_text(obj: models.Model, name: str) -> bool:
     return isinstance(obj._meta.get_field(name), models.CharField | models.TextField)
 
 
-def run(write: Callable[[], M]) -> M:
+def run(write: Callable[[], T]) -> T:
     """Run a service call, turning its refusals into API errors."""
     try:
         return write()
@@ -99,7 +100,7 @@ def patch_schema(schema: type[BaseModel], name: str) -> type[BaseModel]:
         field_name: (info.annotation | None, None)  # type: ignore[operator]
         for field_name, info in schema.model_fields.items()
     }
-    return create_model(name, __base__=schema.__base__, **fields)  # type: ignore[call-overload]
+    return create_model(name, __base__=schema.__base__, **fields)
 
 
 def entities_named(field: str, acronyms: list[str]) -> list:

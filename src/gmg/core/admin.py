@@ -41,13 +41,13 @@ class DerivingForm(forms.ModelForm):
     a form error on its field rather than a failed save."""
 
     def _post_clean(self) -> None:
-        super()._post_clean()  # copies the form's values onto the instance
+        super()._post_clean()  # type: ignore[misc]  # copies the form values onto the instance
         derive = getattr(self.instance, "derive_dates", None)
         if callable(derive):
             try:
                 derive()
             except ValidationError as exc:
-                self._update_errors(exc)
+                self._update_errors(exc)  # type: ignore[attr-defined]
 
 
 class ServiceAdmin(admin.ModelAdmin):
@@ -99,17 +99,17 @@ class ServiceAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
     # Django's admin log would be a second, mutable history; the audit log is the one.
-    def log_addition(self, *args: Any, **kwargs: Any) -> None:
+    def log_addition(self, *args: Any, **kwargs: Any) -> Any:
         return None
 
-    def log_change(self, *args: Any, **kwargs: Any) -> None:
+    def log_change(self, *args: Any, **kwargs: Any) -> Any:
         return None
 
-    def log_deletion(self, *args: Any, **kwargs: Any) -> None:
+    def log_deletion(self, *args: Any, **kwargs: Any) -> Any:
         return None
 
-    def log_deletions(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def log_deletions(self, *args: Any, **kwargs: Any) -> Any:
+        return []
 
 
 class ServiceInline(admin.TabularInline):

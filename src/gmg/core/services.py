@@ -101,9 +101,9 @@ def _after_write(obj: models.Model) -> None:
     if label == "repository.output":
         keys = [obj.key]  # type: ignore[attr-defined]
     elif label == "registry.entity":
-        keys = OutputEntity.objects.filter(entity=obj).values_list("output__key", flat=True)
+        keys = OutputEntity.objects.filter(entity_id=obj.pk).values_list("output__key", flat=True)
     elif label == "workgroups.workinggroup":
-        keys = Output.objects.filter(working_group=obj).values_list("key", flat=True)
+        keys = Output.objects.filter(working_group_id=obj.pk).values_list("key", flat=True)
     keys = list(keys)
     if keys:
         search.reindex_outputs(keys)

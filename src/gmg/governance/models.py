@@ -101,7 +101,7 @@ class Meeting(RestrictedContent):
         partial_dates.derive_span(self, "date", start="date_start", end="date_end")
 
     def clean(self) -> None:
-        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+        if self.working_group and self.body_id and self.working_group.body_id != self.body_id:
             raise ValidationError({"working_group": "The working group belongs to another body."})
         self.clean_audience()
 

@@ -269,7 +269,7 @@ class OutputIn(Schema):
     description: str = ""
     date: str = Field(
         "",
-        description="A partial date (YYYY, YYYY-MM, YYYY-MM-DD, a/b), or several separated by commas",
+        description="A partial date (YYYY, YYYY-MM, YYYY-MM-DD, a/b), or several, comma-separated",
     )
     location: str = ""
     occasion: str = ""

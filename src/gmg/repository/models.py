@@ -6,13 +6,13 @@ import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
-from django.core.files.storage import storages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import models
 
 from gmg.core import partial_dates
 from gmg.core.models import Citation
-from gmg.core.visibility import RestrictedContent, Visibility
+from gmg.core.visibility import RestrictedContent
 from gmg.registry.models import Body, Entity
 from gmg.workgroups.models import WorkingGroup
 
@@ -123,7 +123,7 @@ class Output(RestrictedContent):
         self.date_end = max((s.end for s in spans), default=None)
 
     def clean(self) -> None:
-        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+        if self.working_group and self.body_id and self.working_group.body_id != self.body_id:
             raise ValidationError({"working_group": "The working group belongs to another body."})
         self.clean_audience()
 
@@ -267,9 +267,9 @@ class Document(RestrictedContent):
         return self.title
 
     def clean(self) -> None:
-        if self.working_group_id and self.body_id and self.working_group.body_id != self.body_id:
+        if self.working_group and self.body_id and self.working_group.body_id != self.body_id:
             raise ValidationError({"working_group": "The working group belongs to another body."})
-        if self.meeting_id and self.body_id and self.meeting.body_id != self.body_id:
+        if self.meeting and self.body_id and self.meeting.body_id != self.body_id:
             raise ValidationError({"meeting": "The meeting belongs to another body."})
         if not self.file and not self.text.strip():
             raise ValidationError("A document needs a file or a text.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import PurePath
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -97,23 +98,24 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args, viewer: Viewer, **kwargs):
         super().__init__(*args, **kwargs)
-        bodies = (
-            Body.objects.all()
-            if viewer.is_secretariat
-            else Body.objects.filter(pk__in=viewer.body_ids)
-        )
+        fields: Any = self.fields
         groups = (
             WorkingGroup.objects.all()
             if viewer.is_secretariat
             else WorkingGroup.objects.filter(pk__in=viewer.working_group_ids)
         )
-        self.fields["body"].queryset = (
-            bodies | Body.objects.filter(working_groups__in=groups).distinct()
+        # The bodies the viewer's entity belongs to, and those of the viewer's groups.
+        fields["body"].queryset = (
+            Body.objects.all()
+            if viewer.is_secretariat
+            else Body.objects.filter(
+                Q(pk__in=viewer.body_ids) | Q(working_groups__in=groups)
+            ).distinct()
         )
-        self.fields["working_group"].queryset = groups
-        self.fields["meeting"].queryset = governance.meetings(viewer)
+        fields["working_group"].queryset = groups
+        fields["meeting"].queryset = governance.meetings(viewer)
         if not viewer.is_secretariat:
-            self.fields["visibility"].choices = [
+            fields["visibility"].choices = [
                 c for c in Visibility.choices if c[0] != Visibility.PUBLIC
             ]
 
@@ -156,7 +158,7 @@ def new_document(request: HttpRequest) -> HttpResponse:
             meeting=data["meeting"],
             visibility=data["visibility"],
             entity_id=next(iter(viewer.entity_ids), None),
-            uploaded_by=request.user,
+            uploaded_by_id=request.user.pk,
         )
         try:
             share_document(
@@ -201,13 +203,14 @@ def document(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-def download(request: HttpRequest, uid: str) -> HttpResponse:
+def download(request: HttpRequest, uid: str) -> HttpResponse | FileResponse:
     """The only way to a stored file: checked here, sent by nginx or by Django."""
     viewer = Viewer.from_request(request)
     found = repository.document_detail(viewer, uid)
     if found is None or not found.file or not can_see(viewer, found):
         raise Http404("No such document.")
-    filename = found.file_name or PurePath(found.file.name).name
+    filename = found.file_name or PurePath(found.file.name or "file").name
+    response: HttpResponse | FileResponse
     if settings.GMG_X_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=found.content_type or "application/octet-stream")
         response["X-Accel-Redirect"] = f"{settings.GMG_X_ACCEL_REDIRECT_PREFIX}/{found.file.name}"
@@ -306,7 +309,7 @@ class _Echo:
 
 
 @secretariat_required
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     found, problem = _audit_entries(request)
     if found is None:
         return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")

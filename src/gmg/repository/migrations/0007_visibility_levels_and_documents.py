@@ -3,9 +3,10 @@
 import uuid
 
 import django.db.models.deletion
-import gmg.repository.models
 from django.conf import settings
 from django.db import migrations, models
+
+import gmg.repository.models
 
 
 def rename_levels(apps, schema_editor):
