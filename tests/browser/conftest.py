@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The environment `gmg serve` runs in, for CLI commands against the same data (gmg invite).
+SERVER_ENV: dict[str, str] = {}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -45,6 +47,7 @@ def base_url(tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GMG_DATA_DIR": str(tmp_path_factory.mktemp("browser-data"))}
+    env["GMG_BASE_URL"] = f"http://127.0.0.1:{port}"
     database = _fresh_postgres_database(os.environ.get("DATABASE_URL", ""))
     if database:
         env["DATABASE_URL"] = database
@@ -68,6 +71,8 @@ def base_url(tmp_path_factory):
                 server.kill()
                 raise RuntimeError(f"gmg serve did not start; see {log.name}") from None
             time.sleep(0.3)
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     yield url
     server.terminate()
     server.wait(timeout=30)
@@ -124,3 +129,43 @@ def keep_screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA (and best-practice) violations on the page, plus contrast it
+    could not settle: white links on a white page slipped through as "incomplete" once.
+    SVG chart text is left to tests/reports/test_charts.py, which computes its contrast."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+            }
+        },
+    )
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    unsettled = [
+        f"{v['id']}: {[n['target'] for n in v['nodes'] if 'text' not in str(n['target'])][:5]}"
+        for v in results.response["incomplete"]
+        if v["id"] == "color-contrast" and any("text" not in str(n["target"]) for n in v["nodes"])
+    ]
+    return violations + unsettled
+
+
+def gmg_cli(*args: str) -> str:
+    """Run ``gmg`` against the browser tests' server data; return its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gmg.cli", *args],
+        env=SERVER_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
