@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from gmg.accounts import services
@@ -210,7 +210,9 @@ def create_invitation(request: HttpRequest, data: InvitationIn):
             by=actor_for(request),
         )
     )
-    return 201, InvitationOut(email=invitation.email, expires_at=invitation.expires_at, link=link)
+    return Status(
+        201, InvitationOut(email=invitation.email, expires_at=invitation.expires_at, link=link)
+    )
 
 
 class AuditOut(Schema):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from gmg.accounts.permissions import can_manage_meeting
@@ -289,7 +289,7 @@ def _save_term(request: HttpRequest, term: ChairTerm, data, partial: bool) -> Ch
 )
 def create_chair_term(request: HttpRequest, data: ChairTermIn):
     """Add a chair term with its chair(s) (secretariat)."""
-    return 201, _save_term(request, ChairTerm(), data, partial=False)
+    return Status(201, _save_term(request, ChairTerm(), data, partial=False))
 
 
 @router.patch(
@@ -313,7 +313,7 @@ def delete_chair_term(request: HttpRequest, key: str):
     require_record_keeper(request)
     term = lookup(ChairTerm, "chair term", key=key)
     run(lambda: delete_record(term, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)
 
 
 class MeetingIn(Schema):
@@ -407,7 +407,7 @@ def _save_meeting(request: HttpRequest, meeting: Meeting, data, partial: bool) -
 )
 def create_meeting(request: HttpRequest, data: MeetingIn):
     """Add a meeting page (secretariat, the chair in office, or the group's co-chairs)."""
-    return 201, _save_meeting(request, Meeting(), data, partial=False)
+    return Status(201, _save_meeting(request, Meeting(), data, partial=False))
 
 
 @router.patch(
@@ -437,4 +437,4 @@ def delete_meeting(request: HttpRequest, key: str):
     if not can_manage_meeting(viewer, found.body_id, found.working_group_id):
         raise HttpError(403, "Only the secretariat, the chair or the co-chairs delete meetings.")
     run(lambda: delete_record(found, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from gmg.api.auth import actor_for, write_auth
@@ -346,7 +346,7 @@ def _save_body(request: HttpRequest, body: Body, data, partial: bool) -> BodyOut
 )
 def create_body(request: HttpRequest, data: BodyIn):
     """Add a body (secretariat)."""
-    return 201, _save_body(request, Body(), data, partial=False)
+    return Status(201, _save_body(request, Body(), data, partial=False))
 
 
 @router.patch(
@@ -372,7 +372,7 @@ def delete_body(request: HttpRequest, key: str):
     require_record_keeper(request)
     body = lookup(Body, "body", key=key)
     run(lambda: delete_record(body, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)
 
 
 class EntityIn(Schema):
@@ -415,7 +415,7 @@ def _save_entity(request: HttpRequest, entity: Entity, data, partial: bool) -> E
 )
 def create_entity(request: HttpRequest, data: EntityIn):
     """Add an entity (secretariat)."""
-    return 201, _save_entity(request, Entity(), data, partial=False)
+    return Status(201, _save_entity(request, Entity(), data, partial=False))
 
 
 @router.patch(
@@ -439,7 +439,7 @@ def delete_entity(request: HttpRequest, acronym: str):
     require_record_keeper(request)
     entity = lookup(Entity, "entity", acronym=acronym)
     run(lambda: delete_record(entity, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)
 
 
 class MembershipIn(Schema):
@@ -494,7 +494,7 @@ def _save_membership(request: HttpRequest, m: Membership, data, partial: bool) -
 )
 def create_membership(request: HttpRequest, data: MembershipIn):
     """Record that an entity joined a body (partial dates allowed), secretariat."""
-    return 201, _save_membership(request, Membership(), data, partial=False)
+    return Status(201, _save_membership(request, Membership(), data, partial=False))
 
 
 @router.patch(
@@ -519,4 +519,4 @@ def delete_membership(request: HttpRequest, membership_id: int):
     require_record_keeper(request)
     found = lookup(Membership, "membership", pk=membership_id)
     run(lambda: delete_record(found, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)

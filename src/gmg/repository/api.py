@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 
 from gmg.api.auth import actor_for, write_auth
@@ -34,7 +34,12 @@ from gmg.registry.models import Body
 from gmg.repository import selectors
 from gmg.repository.models import Document, Output, OutputType, Process, Role, Theme
 from gmg.repository.search import SearchQuery
-from gmg.repository.services import delete_document, save_output, share_document
+from gmg.repository.services import (
+    delete_document,
+    save_output,
+    share_document,
+    too_large_message,
+)
 from gmg.workgroups.models import WorkingGroup
 
 router = Router(tags=["repository"])
@@ -355,7 +360,7 @@ def _save_output(request: HttpRequest, output: Output, data, partial: bool) -> O
 )
 def create_output(request: HttpRequest, data: OutputIn):
     """Add an output to the repository (secretariat). It is searchable at once."""
-    return 201, _save_output(request, Output(), data, partial=False)
+    return Status(201, _save_output(request, Output(), data, partial=False))
 
 
 @router.patch(
@@ -379,7 +384,7 @@ def delete_output(request: HttpRequest, key: str):
     require_record_keeper(request)
     found = lookup(Output, "output", key=key)
     run(lambda: delete_record(found, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)
 
 
 # -- documents (members) ----------------------------------------------------------------------
@@ -489,15 +494,14 @@ class DocumentIn(Schema):
     operation_id="share_document",
 )
 def create_document(
-    request: HttpRequest, data: Form[DocumentIn], file: File[UploadedFile] | None = None
+    request: HttpRequest,
+    data: Form[DocumentIn],
+    file: UploadedFile | None = File(None),  # type: ignore[assignment]  # noqa: B008 - ninja marker
 ):
     """Share a document or note (multipart form; members). Visibility as on the page."""
     viewer = Viewer.from_request(request)
     if file is not None and file.size and file.size > settings.GMG_UPLOAD_MAX_BYTES:
-        raise HttpError(
-            413,
-            f"The file is larger than the {settings.GMG_UPLOAD_MAX_BYTES // 1048576} MB allowed.",
-        )
+        raise HttpError(413, too_large_message())
     document = Document(
         title=data.title,
         kind=data.kind,
@@ -523,7 +527,7 @@ def create_document(
             document, viewer=viewer, by=actor_for(request), upload=file, audience_entities=named
         )
     )
-    return 201, document_out(document)
+    return Status(201, document_out(document))
 
 
 @router.delete(
@@ -539,4 +543,4 @@ def remove_document(request: HttpRequest, uid: str):
     if found is None:
         raise HttpError(404, "No such document.")
     run(lambda: delete_document(found, viewer=viewer, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)

@@ -96,15 +96,19 @@ ALLOWED_UPLOADS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
+def too_large_message() -> str:
+    from django.template.defaultfilters import filesizeformat
+
+    return f"The file is larger than the {filesizeformat(settings.GMG_UPLOAD_MAX_BYTES)} allowed."
+
+
 def check_upload(upload: UploadedFile) -> str:
     """The content type to store for ``upload``; a ValidationError when it is refused."""
     name = PurePath(upload.name or "").name
     suffix = PurePath(name).suffix.lower()
     limit = settings.GMG_UPLOAD_MAX_BYTES
     if upload.size is None or upload.size > limit:
-        raise ValidationError(
-            {"file": f"The file is larger than the {limit // (1024 * 1024)} MB allowed."}
-        )
+        raise ValidationError({"file": too_large_message()})
     if upload.size == 0:
         raise ValidationError({"file": "The file is empty."})
     if suffix not in ALLOWED_UPLOADS:

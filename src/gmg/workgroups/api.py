@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from gmg.api.auth import actor_for, write_auth
@@ -168,7 +168,7 @@ def _save_group(request: HttpRequest, group: WorkingGroup, data, partial: bool) 
 )
 def create_working_group(request: HttpRequest, data: WorkingGroupIn):
     """Add a working group or task force with its co-chairs (secretariat)."""
-    return 201, _save_group(request, WorkingGroup(), data, partial=False)
+    return Status(201, _save_group(request, WorkingGroup(), data, partial=False))
 
 
 @router.patch(
@@ -193,4 +193,4 @@ def delete_working_group(request: HttpRequest, key: str):
     require_record_keeper(request)
     found = lookup(WorkingGroup, "working group", key=key)
     run(lambda: delete_record(found, by=actor_for(request)))
-    return 204, None
+    return Status(204, None)
