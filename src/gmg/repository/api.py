@@ -496,7 +496,7 @@ class DocumentIn(Schema):
 def create_document(
     request: HttpRequest,
     data: Form[DocumentIn],
-    file: UploadedFile | None = File(None),  # type: ignore[assignment]  # noqa: B008 - ninja marker
+    file: UploadedFile | None = File(None),  # noqa: B008 - ninja marker
 ):
     """Share a document or note (multipart form; members). Visibility as on the page."""
     viewer = Viewer.from_request(request)
