@@ -104,6 +104,7 @@ def _cacheable(request: HttpRequest) -> bool:
         request.method == "GET"
         and bool(settings.GMG_PAGE_CACHE_SECONDS)
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
     )
 
 
