@@ -4,6 +4,7 @@ back office and the API alike; the audit log is append-only; downloads are check
 from __future__ import annotations
 
 import io
+import re
 import json
 
 import pytest
@@ -310,3 +311,66 @@ def test_meeting_pages_show_only_the_papers_the_viewer_may_see(people, clients):
     api = clients["unicef"].get(f"/api/meetings/{meeting.key}").json()
     assert [d["title"] for d in api["documents"]] == ["Seen by members"]
     assert Output.objects.exists()  # the record is loaded (sanity)
+
+
+def test_co_chairs_keep_their_groups_meetings_and_the_chair_follows_the_term_in_force(
+    people, clients
+):
+    import datetime as dt
+
+    from gmg.core.services import save_record
+    from gmg.governance.models import ChairTerm, ChairTermChair
+
+    form = {
+        "title": "Working group call",
+        "kind": "working_level",
+        "date": "2026-11-20",
+        "body": "gmg",
+        "working_group": "wg-human-rights-gender",  # UNICEF co-chairs it (the record)
+        "visibility": "working_group",
+        "agenda": "Welcome\nWorkplan 2027\n",
+        "participants": ["UNICEF", "OHCHR"],
+        "decisions": "Draft the brief by March.",
+    }
+    saved = clients["unicef"].post("/members-area/meetings/new/", form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    meeting = Meeting.objects.get(title="Working group call")
+    assert [a.title for a in meeting.agenda_items.all()] == ["Welcome", "Workplan 2027"]
+    assert sorted(p.entity.acronym for p in meeting.participants.all()) == ["OHCHR", "UNICEF"]
+    page = clients["unicef"].get(saved["Location"]).content.decode()
+    assert "Draft the brief by March." in page
+    # Another group's member neither sees nor edits it.
+    assert clients["wfp_mainstreaming"].get(saved["Location"]).status_code == 404
+    edit = f"/members-area/meetings/{meeting.key}/edit/"
+    assert clients["wfp_mainstreaming"].post(edit, form).status_code == 404
+    # UNICEF chairs nothing in force: it cannot keep the body's own meetings.
+    refused = clients["unicef"].post(
+        "/members-area/meetings/new/", {**form, "working_group": "", "visibility": "body"}
+    )
+    assert refused.status_code == 200 and "chair in office" in refused.content.decode()
+    # The chair's rights follow the term in force, as the record states it.
+    network = Body.objects.get(key="un-network-on-migration")
+    today = dt.date.today()
+    term = ChairTerm(key="test-term", body=network, start=str(today.year), end=str(today.year + 1))
+    save_record(
+        term,
+        by=SYSTEM,
+        children=lambda t: ChairTermChair.objects.create(
+            term=t, entity=Entity.objects.get(acronym="WFP")
+        ),
+    )
+    network_meeting = {
+        **form,
+        "body": "un-network-on-migration",
+        "working_group": "",
+        "visibility": "secretariat",
+    }
+    assert (
+        clients["wfp_mainstreaming"]
+        .post("/members-area/meetings/new/", network_meeting)
+        .status_code
+        == 302
+    )
+    other = clients["unicef"].post("/members-area/meetings/new/", network_meeting)
+    assert other.status_code == 200 and "chair in office" in other.content.decode()
+    assert Meeting.objects.filter(body=network, title="Working group call").count() == 1

@@ -37,13 +37,11 @@ from gmg.core.viewer import Viewer
 from gmg.core.visibility import Visibility
 from gmg.governance import selectors
 from gmg.governance.models import (
-    AgendaItem,
     ChairTerm,
     ChairTermChair,
-    Decision,
     Meeting,
-    Participant,
 )
+from gmg.governance.services import Attendance, save_meeting
 from gmg.registry.api import get_body
 from gmg.registry.models import Body, Entity
 from gmg.workgroups.models import WorkingGroup
@@ -349,50 +347,32 @@ def _save_meeting(request: HttpRequest, meeting: Meeting, data, partial: bool) -
             data.working_group,
             key=data.working_group,
         )
-    if not can_manage_meeting(viewer, meeting.body_id, meeting.working_group_id):
-        raise HttpError(
-            403,
-            "Meetings are kept by the secretariat, the chair in office or the group's co-chairs.",
-        )
+    given = lambda name: not partial or sent(data, name)  # noqa: E731
     named = (
         entities_named("audience_entities", data.audience_entities or [])
-        if (not partial or sent(data, "audience_entities"))
+        if given("audience_entities")
         else None
     )
-    participants = None
-    if not partial or sent(data, "participants"):
-        participants = [
-            (entity, p)
-            for p, entity in zip(
-                data.participants or [],
-                entities_named("participants", [p.entity for p in data.participants or []]),
-                strict=False,
+    attendance = None
+    if given("participants"):
+        rows = data.participants or []
+        attendance = [
+            Attendance(entity, row.represented_by, row.attended)
+            for row, entity in zip(
+                rows, entities_named("participants", [r.entity for r in rows]), strict=False
             )
         ]
-
-    def children(saved: Meeting) -> None:
-        if named is not None:
-            saved.audience_entities.set(named)
-        saved.clean_audience(saved.audience_entities.values_list("pk", flat=True))
-        if not partial or sent(data, "agenda"):
-            saved.agenda_items.all().delete()
-            for position, title in enumerate(data.agenda or []):
-                AgendaItem.objects.create(meeting=saved, position=position, title=title)
-        if participants is not None:
-            saved.participants.all().delete()
-            for entity, p in participants:
-                Participant.objects.create(
-                    meeting=saved,
-                    entity=entity,
-                    represented_by=p.represented_by,
-                    attended=p.attended,
-                )
-        if not partial or sent(data, "decisions"):
-            saved.decisions.all().delete()
-            for position, text in enumerate(data.decisions or []):
-                Decision.objects.create(meeting=saved, position=position, text=text)
-
-    run(lambda: save_record(meeting, by=actor_for(request), children=children))
+    run(
+        lambda: save_meeting(
+            meeting,
+            viewer=viewer,
+            by=actor_for(request),
+            audience_entities=named,
+            agenda=(data.agenda or []) if given("agenda") else None,
+            participants=attendance,
+            decisions=(data.decisions or []) if given("decisions") else None,
+        )
+    )
     found = selectors.meeting_detail(viewer, meeting.key)
     if found is None:  # saved with a visibility that hides it from its author
         raise HttpError(404, f"No meeting {meeting.key!r} visible to you.")

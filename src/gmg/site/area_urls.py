@@ -11,7 +11,9 @@ urlpatterns = [
     path("documents/<str:uid>/download/", views.download, name="download"),
     path("documents/<str:uid>/delete/", views.remove_document, name="delete_document"),
     path("meetings/", views.meetings, name="meetings"),
+    path("meetings/new/", views.edit_meeting, name="new_meeting"),
     path("meetings/<slug:key>/", views.meeting, name="meeting"),
+    path("meetings/<slug:key>/edit/", views.edit_meeting, name="edit_meeting"),
     path("audit/", views.audit, name="audit"),
     path("audit.csv", views.audit_csv, name="audit_csv"),
 ]

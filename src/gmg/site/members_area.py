@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -254,7 +255,12 @@ def remove_document(request: HttpRequest, uid: str) -> HttpResponse:
 def meetings(request: HttpRequest) -> HttpResponse:
     viewer = Viewer.from_request(request)
     found = governance.meetings(viewer).order_by("-date_start", "key")
-    return render(request, "site/area/meetings.html", {"meetings": found})
+    can_add = viewer.is_secretariat or bool(viewer.chairs_body_ids or viewer.co_chairs_group_ids)
+    return render(
+        request,
+        "site/area/meetings.html",
+        {"meetings": found, "can_add": can_add, "viewer": viewer},
+    )
 
 
 def meeting(request: HttpRequest, key: str) -> HttpResponse:
@@ -262,7 +268,17 @@ def meeting(request: HttpRequest, key: str) -> HttpResponse:
     found = governance.meeting_detail(viewer, key)
     if found is None:
         raise Http404("No such meeting.")
-    return render(request, "site/area/meeting.html", {"meeting": found, "viewer": viewer})
+    from gmg.accounts.permissions import can_manage_meeting
+
+    return render(
+        request,
+        "site/area/meeting.html",
+        {
+            "meeting": found,
+            "viewer": viewer,
+            "can_edit": can_manage_meeting(viewer, found.body_id, found.working_group_id),
+        },
+    )
 
 
 # -- the audit log (secretariat) ---------------------------------------------------------------
@@ -337,3 +353,111 @@ def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response
+
+
+# -- meeting pages: kept by the secretariat, the chair in office, the groups' co-chairs ----------
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    kind = forms.ChoiceField(choices=Meeting.Kind.choices)
+    date = forms.CharField(
+        max_length=30, required=False, help_text="YYYY-MM-DD, or YYYY-MM, or a range a/b"
+    )
+    location = forms.CharField(max_length=200, required=False)
+    body = forms.ModelChoiceField(queryset=Body.objects.all(), to_field_name="key")
+    working_group = forms.ModelChoiceField(
+        queryset=WorkingGroup.objects.all(), required=False, to_field_name="key"
+    )
+    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.BODY)
+    audience_entities = forms.ModelMultipleChoiceField(
+        queryset=Entity.objects.order_by("acronym"),
+        required=False,
+        to_field_name="acronym",
+        label="Named entities (when visible to named entities only)",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    agenda = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="One item per line"
+    )
+    participants = forms.ModelMultipleChoiceField(
+        queryset=Entity.objects.order_by("acronym"),
+        required=False,
+        to_field_name="acronym",
+        label="Entities present",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    decisions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="One per line"
+    )
+
+
+def _meeting_key(title: str, date: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(f"mtg-{date}-{title}")[:60].strip("-") or "meeting"
+    key, n = base, 2
+    while Meeting.objects.filter(key=key).exists():
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+@signed_in_required
+def edit_meeting(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    from gmg.accounts.permissions import can_manage_meeting
+    from gmg.governance.services import Attendance, save_meeting
+
+    viewer = Viewer.from_request(request)
+    meeting = None
+    initial: dict[str, Any] = {}
+    if key is not None:
+        meeting = governance.meeting_detail(viewer, key)
+        if meeting is None:
+            raise Http404("No such meeting.")
+        if not can_manage_meeting(viewer, meeting.body_id, meeting.working_group_id):
+            raise DjangoPermissionDenied("You do not keep this meeting's page.")
+        initial = {
+            "title": meeting.title,
+            "kind": meeting.kind,
+            "date": meeting.date,
+            "location": meeting.location,
+            "body": meeting.body.key,
+            "working_group": meeting.working_group.key if meeting.working_group else None,
+            "visibility": meeting.visibility,
+            "audience_entities": [e.acronym for e in meeting.audience_entities.all()],
+            "summary": meeting.summary,
+            "agenda": "\n".join(a.title for a in meeting.agenda_items.all()),
+            "participants": [p.entity.acronym for p in meeting.participants.all()],
+            "decisions": "\n".join(d.text for d in meeting.decisions.all()),
+        }
+    elif not (viewer.is_secretariat or viewer.chairs_body_ids or viewer.co_chairs_group_ids):
+        raise DjangoPermissionDenied(
+            "Meeting pages are kept by the secretariat, the chair in office and co-chairs."
+        )
+    form = MeetingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        target = meeting or Meeting(key=_meeting_key(data["title"], data["date"]))
+        for name in ("title", "kind", "date", "location", "visibility", "summary"):
+            setattr(target, name, data[name] or "")
+        target.body = data["body"]
+        target.working_group = data["working_group"]
+        try:
+            save_meeting(
+                target,
+                viewer=viewer,
+                by=Actor.for_user(request.user),
+                audience_entities=data["audience_entities"],
+                agenda=data["agenda"].splitlines(),
+                participants=[Attendance(e) for e in data["participants"]],
+                decisions=data["decisions"].splitlines(),
+            )
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "The meeting page is saved.")
+            return redirect("members_area:meeting", key=target.key)
+    return render(request, "site/area/meeting_form.html", {"form": form, "meeting": meeting})
