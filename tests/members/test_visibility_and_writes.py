@@ -4,7 +4,6 @@ back office and the API alike; the audit log is append-only; downloads are check
 from __future__ import annotations
 
 import io
-import re
 import json
 
 import pytest
@@ -316,7 +315,7 @@ def test_meeting_pages_show_only_the_papers_the_viewer_may_see(people, clients):
 def test_co_chairs_keep_their_groups_meetings_and_the_chair_follows_the_term_in_force(
     people, clients
 ):
-    import datetime as dt
+    from django.utils import timezone
 
     from gmg.core.services import save_record
     from gmg.governance.models import ChairTerm, ChairTermChair
@@ -350,7 +349,7 @@ def test_co_chairs_keep_their_groups_meetings_and_the_chair_follows_the_term_in_
     assert refused.status_code == 200 and "chair in office" in refused.content.decode()
     # The chair's rights follow the term in force, as the record states it.
     network = Body.objects.get(key="un-network-on-migration")
-    today = dt.date.today()
+    today = timezone.localdate()
     term = ChairTerm(key="test-term", body=network, start=str(today.year), end=str(today.year + 1))
     save_record(
         term,
@@ -374,3 +373,21 @@ def test_co_chairs_keep_their_groups_meetings_and_the_chair_follows_the_term_in_
     other = clients["unicef"].post("/members-area/meetings/new/", network_meeting)
     assert other.status_code == 200 and "chair in office" in other.content.decode()
     assert Meeting.objects.filter(body=network, title="Working group call").count() == 1
+
+
+def test_deactivating_a_person_ends_their_session_and_tokens_audited(people, clients, tokens):
+    from gmg.accounts.models import Person
+
+    unicef = people["unicef"]
+    assert clients["unicef"].get("/members-area/").status_code == 200
+    response = clients["secretariat"].post(
+        "/admin/accounts/person/",
+        {"action": "deactivate", "_selected_action": [unicef.person.pk]},
+    )
+    assert response.status_code == 302
+    assert not Person.objects.get(pk=unicef.person.pk).user.is_active
+    assert clients["unicef"].get("/members-area/").status_code == 302  # signed out
+    api = clients["anonymous"].get("/api/me", HTTP_AUTHORIZATION=f"Bearer {tokens['unicef']}")
+    assert api.status_code == 401
+    entry = AuditEntry.objects.filter(action="accounts.person.deactivate").get()
+    assert (entry.object_key, entry.actor_label) == (unicef.email, "secretariat@example.org")

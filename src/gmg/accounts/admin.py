@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from gmg.accounts.models import ApiToken, AuditEntry, Invitation, Person, RoleAssignment
-from gmg.accounts.services import Actor, sync_back_office_access
+from gmg.accounts.services import Actor, set_active, sync_back_office_access
 from gmg.core import services
 from gmg.core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInline, back_office
 
@@ -16,7 +16,23 @@ class PersonAdmin(ServiceAdmin):
     """People are created by invitation; here the secretariat changes their entity and
     roles. The back-office access (``is_staff``) follows the secretariat role."""
 
-    list_display = ("name", "user", "entity", "job_title")
+    list_display = ("name", "user", "entity", "job_title", "active")
+    actions = ["deactivate", "reactivate"]
+
+    @admin.display(boolean=True)
+    def active(self, person: Person) -> bool:
+        return person.user.is_active
+
+    @admin.action(description="Deactivate: sign-in, sessions and tokens stop working")
+    def deactivate(self, request, queryset) -> None:
+        for person in queryset.select_related("user"):
+            set_active(person, False, by=Actor.for_user(request.user))
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset) -> None:
+        for person in queryset.select_related("user"):
+            set_active(person, True, by=Actor.for_user(request.user))
+
     list_filter = ("roles__role", "entity")
     search_fields = ("name", "user__username", "entity__acronym")
     readonly_fields = ("user",)

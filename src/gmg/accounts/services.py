@@ -125,6 +125,32 @@ def sync_back_office_access(person: Person) -> None:
         person.user.save(update_fields=["is_staff"])
 
 
+def set_active(person: Person, active: bool, *, by: Actor) -> None:
+    """Deactivate (or reactivate) a person: sign-in, sessions and tokens stop working at
+    once. People are never deleted, so the audit log keeps naming them."""
+    from django.contrib.sessions.models import Session
+
+    user = person.user
+    if user.is_active == active:
+        return
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        if not active:
+            # End their sessions now rather than at the next request's check.
+            for session in Session.objects.all().iterator():
+                if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+                    session.delete()
+        audit(
+            by=by,
+            action="accounts.person.activate" if active else "accounts.person.deactivate",
+            object_type="accounts.person",
+            object_key=user.get_username(),
+            before={"active": not active},
+            after={"active": active},
+        )
+
+
 # -- invitations -------------------------------------------------------------------------------
 
 
