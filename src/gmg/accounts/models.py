@@ -114,7 +114,7 @@ class Invitation(models.Model):
         "registry.Entity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The roles the person gets on accepting: [{"role": ..., "working_group": key|None}, ...]
-    roles = models.JSONField(default=list)
+    roles = models.JSONField(default=list, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -208,6 +208,9 @@ def invite(
     return invitation, link
 
 
+ACCOUNT_EXISTS = "An account with this email exists already. Sign in, or reset your password."
+
+
 class InvitationInvalid(Exception):
     """The link is unknown, used, revoked or expired; the message says which."""
 
@@ -226,6 +229,8 @@ def find_invitation(secret: str) -> Invitation:
         raise InvitationInvalid(
             "This invitation has expired. Ask the secretariat to send you a new one."
         )
+    if get_user_model().objects.filter(username__iexact=invitation.email).exists():
+        raise InvitationInvalid(ACCOUNT_EXISTS)
     return invitation
 
 
@@ -237,10 +242,17 @@ def accept_invitation(secret: str, password: str) -> Any:
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.accepted_at is not None:
             raise InvitationInvalid("This invitation has already been used. Sign in instead.")
+        if User.objects.filter(username__iexact=invitation.email).exists():
+            # Another invitation to the same address was accepted first.
+            raise InvitationInvalid(ACCOUNT_EXISTS)
         user = User(username=invitation.email, email=invitation.email)
         password_validation.validate_password(password, user)
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:  # the other invitation won a race
+            raise InvitationInvalid(ACCOUNT_EXISTS) from exc
         person = Person.objects.create(
             user=user, name=invitation.name, entity_id=invitation.entity_id
         )

@@ -319,6 +319,9 @@ class AuditedPasswordResetConfirmView(PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # Whoever holds the mailed link owns the account: this browser is now known to it,
+        # so a lock-out by someone else's guessing does not keep them out.
+        throttle.remember_device(self.request, response, form.user.get_username())
         services.audit(
             by=services.Actor.for_user(form.user),
             action="accounts.password.reset",
