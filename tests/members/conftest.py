@@ -105,8 +105,12 @@ def tokens(people) -> dict[str, str]:
     from gmg.accounts.models import ApiToken
 
     return {
-        name: create_token(member.user, name="test", scopes=list(ApiToken.Scope.values), by=SYSTEM)[
-            1
-        ]
+        name: create_token(
+            member.user,
+            name="test",
+            scopes=list(ApiToken.Scope.values),
+            by=SYSTEM,
+            two_factor=member.device is not None,
+        )[1]
         for name, member in people.items()
     }

@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 
 from gmg.accounts import services
 from gmg.accounts.models import AuditEntry, Person, RoleAssignment
-from gmg.api.auth import actor_for, write_auth
+from gmg.api.auth import SIGNED_IN, actor_for, write_auth
 from gmg.api.schemas import ErrorOut
 from gmg.api.writes import WRITE_RESPONSES, WriteRejected, run
 from gmg.core.viewer import Viewer
@@ -131,6 +131,7 @@ class PersonList(Schema):
     "/people",
     response={200: PersonList, 401: ErrorOut, 403: ErrorOut},
     operation_id="list_people",
+    auth=SIGNED_IN,
 )
 def list_people(request: HttpRequest) -> PersonList:
     """Everyone with an account, with their roles (secretariat)."""
@@ -246,6 +247,7 @@ class AuditQuery(Schema):
     "/audit",
     response={200: AuditList, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     operation_id="list_audit_entries",
+    auth=SIGNED_IN,
 )
 def audit_log(request: HttpRequest, query: Query[AuditQuery]) -> AuditList:
     """The audit log, newest first (secretariat). Append-only: there is no write endpoint."""

@@ -153,6 +153,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, unique=True, help_text="Shown to tell tokens apart")
     token_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)
+    # Made from a session that passed two-factor sign-in: only such tokens carry the
+    # secretariat's rights (a password alone must not be enough to get them).
+    two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

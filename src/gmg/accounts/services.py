@@ -292,7 +292,13 @@ TOKEN_PREFIX = "gmg_"  # noqa: S105 - a marker, not a secret
 
 
 def create_token(
-    user: Any, *, name: str, scopes: list[str], by: Actor, expires_at: dt.datetime | None = None
+    user: Any,
+    *,
+    name: str,
+    scopes: list[str],
+    by: Actor,
+    expires_at: dt.datetime | None = None,
+    two_factor: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns it and the secret, which is never stored or shown
     again."""
@@ -312,6 +318,7 @@ def create_token(
         token_hash=token_hash(secret),
         scopes=sorted(set(scopes) | {ApiToken.Scope.READ}),
         expires_at=expires_at,
+        two_factor=two_factor,
     )
     with transaction.atomic():
         token.save()
@@ -320,7 +327,12 @@ def create_token(
             action="accounts.token.create",
             object_type="accounts.apitoken",
             object_key=prefix,
-            after={"name": token.name, "scopes": token.scopes, "user": user.get_username()},
+            after={
+                "name": token.name,
+                "scopes": token.scopes,
+                "user": user.get_username(),
+                "two_factor": two_factor,
+            },
         )
     return token, secret
 

@@ -30,7 +30,7 @@ from gmg.accounts.forms import (
 )
 from gmg.accounts.models import ApiToken, Invitation, Person, RoleAssignment
 from gmg.accounts.roles import holds_secretariat_role
-from gmg.core.viewer import Viewer
+from gmg.core.viewer import Viewer, two_factor_passed
 
 PENDING_USER = "gmg_pending_user"
 PENDING_AT = "gmg_pending_at"
@@ -231,6 +231,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @signed_in_required
 def tokens(request: HttpRequest) -> HttpResponse:
+    verified = two_factor_passed(request.user)
+    if holds_secretariat_role(request.user) and not verified:
+        # A token made now would carry the secretariat's rights without the second factor.
+        messages.info(request, "Set up two-factor sign-in before making API tokens.")
+        return redirect("accounts:two_factor")
     form = TokenForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -242,6 +247,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"],
                 by=services.Actor.for_user(request.user),
                 expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                two_factor=verified,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -15,7 +15,6 @@ from ninja.security import HttpBearer, SessionAuth
 from gmg.accounts.models import ApiToken
 from gmg.accounts.roles import viewer_for
 from gmg.accounts.services import Actor, token_for_secret
-from gmg.core.viewer import ANONYMOUS, Viewer
 
 
 class BearerToken(HttpBearer):
@@ -31,7 +30,9 @@ class BearerToken(HttpBearer):
             raise HttpError(401, "The API token is not valid: unknown, revoked or expired.")
         if self.scope not in found.scopes:
             raise HttpError(403, f"This token does not have the scope {self.scope!r}.")
-        request._gmg_viewer = viewer_for(found.user, verified=True)  # type: ignore[attr-defined]
+        request._gmg_viewer = viewer_for(  # type: ignore[attr-defined]
+            found.user, verified=found.two_factor
+        )
         request._gmg_actor = Actor(  # type: ignore[attr-defined]
             label=f"{found.user.get_username()} (token {found.prefix})", user_id=found.user.pk
         )
@@ -56,6 +57,8 @@ class Public:
 
 
 READ_AUTH: list[Any] = [BearerToken(), Session(), Public()]
+# Reads that are never public: without credentials, a 401 rather than a 403.
+SIGNED_IN: list[Any] = [BearerToken(), Session()]
 
 
 def write_auth(scope: str) -> list:
@@ -67,8 +70,3 @@ def actor_for(request: HttpRequest) -> Actor:
     if actor is not None:
         return actor
     return Actor.for_user(request.user)
-
-
-def viewer_of(request: HttpRequest) -> Viewer:
-    viewer = Viewer.from_request(request)
-    return viewer if viewer is not None else ANONYMOUS

@@ -54,7 +54,7 @@ class Viewer:
         else:
             from gmg.accounts.roles import viewer_for
 
-            viewer = viewer_for(user, verified=_verified(user))
+            viewer = viewer_for(user, verified=two_factor_passed(user))
         try:
             request._gmg_viewer = viewer
         except AttributeError:  # pragma: no cover - exotic request objects
@@ -62,7 +62,7 @@ class Viewer:
         return viewer
 
 
-def _verified(user: Any) -> bool:
+def two_factor_passed(user: Any) -> bool:
     """Whether the session passed two-factor sign-in (django-otp sets ``is_verified``)."""
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified()) if callable(is_verified) else False

@@ -245,8 +245,7 @@ def remove_document(request: HttpRequest, uid: str) -> HttpResponse:
     try:
         delete_document(found, viewer=viewer, by=Actor.for_user(request.user))
     except PermissionDenied as exc:
-        messages.error(request, str(exc))
-        return redirect("members_area:document", uid=uid)
+        raise DjangoPermissionDenied(str(exc)) from exc
     messages.success(request, f"“{found.title}” is deleted.")
     return redirect("members_area:documents")
 
