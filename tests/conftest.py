@@ -75,3 +75,19 @@ def api(client):
         return response.status_code, response.json()
 
     return get
+
+
+def engines_here() -> list[str]:
+    return ["tantivy", "postgres"] if connection.vendor == "postgresql" else ["tantivy", "sqlite"]
+
+
+@pytest.fixture(params=engines_here())
+def engine(request, settings):
+    """Each search engine this database offers, in turn, with its index rebuilt."""
+    from gmg.repository import search
+
+    settings.GMG_SEARCH_ENGINE = request.param
+    search.rebuild_index()
+    yield request.param
+    settings.GMG_SEARCH_ENGINE = "auto"
+    search.rebuild_index()

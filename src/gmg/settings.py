@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gmg.core.middleware.RefuseNulCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,6 +179,9 @@ GMG_LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("GMG_LOGIN_FAILURES_PER_ACCOUNT"
 # The counters live in a cache every app server shares: Redis with GMG_CACHE_URL, else the
 # database (a table made by the migrations), so several workers count together.
 RATELIMIT_USE_CACHE = "throttle"
+# Behind a reverse proxy every request comes from the proxy: name the header it sets with the
+# client's address (nginx: proxy_set_header X-Real-IP $remote_addr), or leave empty.
+GMG_CLIENT_IP_HEADER = os.environ.get("GMG_CLIENT_IP_HEADER", "")
 RATELIMIT_ENABLE = True
 
 # -- mail --------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from gmg.core.viewer import ANONYMOUS, Viewer
 from gmg.registry.models import Body, Entity
@@ -17,19 +16,6 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = ANONYMOUS
 EVERYONE = Viewer(user_id=1, is_secretariat=True)
-
-
-def engines_here() -> list[str]:
-    return ["tantivy", "postgres"] if connection.vendor == "postgresql" else ["tantivy", "sqlite"]
-
-
-@pytest.fixture(params=engines_here())
-def engine(request, settings):
-    settings.GMG_SEARCH_ENGINE = request.param
-    search.rebuild_index()
-    yield request.param
-    settings.GMG_SEARCH_ENGINE = "auto"
-    search.rebuild_index()
 
 
 def run(text="", sort="relevance", limit=20, offset=0, viewer=PUBLIC, **filters):

@@ -240,7 +240,7 @@ class AuditQuery(Schema):
     date_from: dt.date | None = Field(None, alias="from")
     date_to: dt.date | None = Field(None, alias="to")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000_000)
 
 
 @router.get(

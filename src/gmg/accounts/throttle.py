@@ -63,13 +63,25 @@ def _usage(request: HttpRequest, group: str, value: str, rate: str, increment: b
     )
 
 
+def client_address(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or behind a proxy the header it sets
+    (``GMG_CLIENT_IP_HEADER``, e.g. X-Real-IP), which clients cannot forge past the proxy."""
+    header = settings.GMG_CLIENT_IP_HEADER
+    if header:
+        meta_name = "HTTP_" + header.upper().replace("-", "_")
+        value = request.META.get(meta_name, "").split(",")[0].strip()
+        if value:
+            return value
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _buckets(request: HttpRequest, username: str, step: str) -> list[tuple[str, str, str]]:
     account = _account(username)
     known = account in known_accounts(request)
     return [
         (
             f"{step}-address",
-            request.META.get("REMOTE_ADDR", ""),
+            client_address(request),
             settings.GMG_LOGIN_FAILURES_PER_ADDRESS,
         ),
         (

@@ -101,6 +101,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         refusal = throttle.refused(request, user.get_username(), step="code")
         if refusal:
             return _too_many(request, "accounts/verify.html", context, refusal)
+        if _code_too_soon(user):
+            # django-otp makes a device wait after a wrong code; a right code typed in that
+            # moment is not a failure, just early.
+            form.add_error("code", "Wait a few seconds after a wrong code, then try again.")
+            return render(request, "accounts/verify.html", context)
         device = django_otp.match_token(user, form.cleaned_data["code"].strip())
         if device is None:
             throttle.record_failure(request, user.get_username(), step="code")
@@ -115,6 +120,11 @@ def verify(request: HttpRequest) -> HttpResponse:
             throttle.remember_device(request, response, user.get_username())
             return response
     return render(request, "accounts/verify.html", context)
+
+
+def _code_too_soon(user: Any) -> bool:
+    devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+    return bool(devices) and not any(d.verify_is_allowed()[0] for d in devices)
 
 
 @signed_in_required

@@ -20,10 +20,20 @@ from gmg.workgroups.api import router as workgroups_router
 
 class GmgApi(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """Reads may be anonymous: say so (``{}``) beside the token and session schemes."""
+        """Reads may be anonymous: say so (``{}``) beside the token and session schemes; and
+        declare the errors every operation can give."""
         schema = super().get_openapi_schema(*args, **kwargs)
+        error = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        }
         for path in schema["paths"].values():
             for method, operation in path.items():
+                responses = operation.setdefault("responses", {})
+                # Any operation may meet a bad token (401) or input the database cannot
+                # take, such as a NUL character (422, from RefuseNulCharacters).
+                if any("BearerToken" in s for s in operation.get("security", [])):
+                    responses.setdefault(401, {"description": "Unauthorized", **error})
+                responses.setdefault(422, {"description": "Unprocessable Entity", **error})
                 if method == "get" and operation.get("security"):
                     operation["security"].append({})
         return schema

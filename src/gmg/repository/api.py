@@ -125,7 +125,7 @@ class OutputQuery(Schema):
     date_from: dt.date | None = Field(None, alias="from")
     date_to: dt.date | None = Field(None, alias="to")
     sort: Literal["relevance", "date", "-date", "title"] = "relevance"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
     facets: bool = Field(False, description="Also return facet counts")
 
@@ -440,7 +440,7 @@ class DocumentQuery(Schema):
     working_group: str | None = None
     meeting: str | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000_000)
 
 
 @router.get(
