@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, Prefetch, QuerySet
 
 from gmg.core.viewer import Viewer
-from gmg.core.visibility import can_see, filter_visible
+from gmg.core.visibility import filter_visible, visible_among
 from gmg.repository import search
 from gmg.repository.models import Document, Output, OutputEntity
 
@@ -117,10 +117,7 @@ def search_outputs(
     # record. (By key first: the unique index is the fast path whatever the planner knows.)
     by_key = {
         o.key: o
-        for o in with_list_relations(Output.objects.filter(key__in=keys)).prefetch_related(
-            "audience_entities"
-        )
-        if can_see(viewer, o)
+        for o in visible_among(viewer, with_list_relations(Output.objects.filter(key__in=keys)))
     }
     return OutputPage(
         outputs=[by_key[k] for k in keys if k in by_key],
@@ -151,7 +148,7 @@ def output_detail(viewer: Viewer, key: str) -> Output | None:
 
 
 def related_visible(viewer: Viewer, output: Output) -> list[Output]:
-    return [o for o in output.related.prefetch_related("audience_entities") if can_see(viewer, o)]
+    return visible_among(viewer, output.related.all())
 
 
 def counts_by_type_and_year(viewer: Viewer) -> Counter[tuple[str, int | None]]:
