@@ -112,3 +112,16 @@ def entities_named(field: str, acronyms: list[str]) -> list:
     if unknown:
         raise WriteRejected(ValidationError({field: f"unknown entities: {', '.join(unknown)}"}))
     return [found[a] for a in dict.fromkeys(acronyms)]
+
+
+def delete_keyed(request: HttpRequest, model: type[models.Model], what: str, **where: Any):
+    """The record delete endpoints: secretariat only, 404 when unknown, refusals as 422."""
+    from ninja import Status
+
+    from gmg.api.auth import actor_for
+    from gmg.core.services import delete_record
+
+    require_record_keeper(request)
+    found = lookup(model, what, **where)
+    run(lambda: delete_record(found, by=actor_for(request)))
+    return Status(204, None)

@@ -24,6 +24,7 @@ from gmg.api.writes import (
     WRITE_RESPONSES,
     WriteRejected,
     apply,
+    delete_keyed,
     entities_named,
     lookup,
     patch_schema,
@@ -308,10 +309,7 @@ def update_chair_term(request: HttpRequest, key: str, data: ChairTermPatch):  # 
     operation_id="delete_chair_term",
 )
 def delete_chair_term(request: HttpRequest, key: str):
-    require_record_keeper(request)
-    term = lookup(ChairTerm, "chair term", key=key)
-    run(lambda: delete_record(term, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, ChairTerm, "chair term", key=key)
 
 
 class MeetingIn(Schema):

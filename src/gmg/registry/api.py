@@ -21,6 +21,7 @@ from gmg.api.schemas import (
 from gmg.api.writes import (
     WRITE_RESPONSES,
     apply,
+    delete_keyed,
     lookup,
     patch_schema,
     reference,
@@ -28,7 +29,7 @@ from gmg.api.writes import (
     run,
     sent,
 )
-from gmg.core.services import delete_record, save_record
+from gmg.core.services import save_record
 from gmg.registry import selectors
 from gmg.registry.models import Body, Entity, EntityName, Fact, Membership
 
@@ -369,10 +370,7 @@ def update_body(request: HttpRequest, key: str, data: BodyPatch):  # type: ignor
 )
 def delete_body(request: HttpRequest, key: str):
     """Delete a body that nothing refers to any more (secretariat)."""
-    require_record_keeper(request)
-    body = lookup(Body, "body", key=key)
-    run(lambda: delete_record(body, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, Body, "body", key=key)
 
 
 class EntityIn(Schema):
@@ -436,10 +434,7 @@ def update_entity(request: HttpRequest, acronym: str, data: EntityPatch):  # typ
     operation_id="delete_entity",
 )
 def delete_entity(request: HttpRequest, acronym: str):
-    require_record_keeper(request)
-    entity = lookup(Entity, "entity", acronym=acronym)
-    run(lambda: delete_record(entity, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, Entity, "entity", acronym=acronym)
 
 
 class MembershipIn(Schema):
@@ -516,7 +511,4 @@ def update_membership(request: HttpRequest, membership_id: int, data: Membership
     operation_id="delete_membership",
 )
 def delete_membership(request: HttpRequest, membership_id: int):
-    require_record_keeper(request)
-    found = lookup(Membership, "membership", pk=membership_id)
-    run(lambda: delete_record(found, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, Membership, "membership", pk=membership_id)

@@ -18,6 +18,7 @@ from gmg.api.writes import (
     WRITE_RESPONSES,
     WriteRejected,
     apply,
+    delete_keyed,
     entities_named,
     lookup,
     patch_schema,
@@ -26,7 +27,6 @@ from gmg.api.writes import (
     run,
     sent,
 )
-from gmg.core.services import delete_record
 from gmg.core.viewer import Viewer
 from gmg.core.visibility import Visibility, can_see
 from gmg.governance.models import Meeting
@@ -381,10 +381,7 @@ def update_output(request: HttpRequest, key: str, data: OutputPatch):  # type: i
     operation_id="delete_output",
 )
 def delete_output(request: HttpRequest, key: str):
-    require_record_keeper(request)
-    found = lookup(Output, "output", key=key)
-    run(lambda: delete_record(found, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, Output, "output", key=key)
 
 
 # -- documents (members) ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from gmg.api.schemas import ClaimOut, ErrorOut, SourceOut, claims_of, date_label
 from gmg.api.writes import (
     WRITE_RESPONSES,
     apply,
+    delete_keyed,
     entities_named,
     lookup,
     patch_schema,
@@ -19,7 +20,7 @@ from gmg.api.writes import (
     run,
     sent,
 )
-from gmg.core.services import delete_record, save_record
+from gmg.core.services import save_record
 from gmg.core.viewer import Viewer
 from gmg.registry.models import Body
 from gmg.repository.selectors import outputs_visible_to
@@ -190,7 +191,4 @@ def update_working_group(request: HttpRequest, key: str, data: WorkingGroupPatch
     operation_id="delete_working_group",
 )
 def delete_working_group(request: HttpRequest, key: str):
-    require_record_keeper(request)
-    found = lookup(WorkingGroup, "working group", key=key)
-    run(lambda: delete_record(found, by=actor_for(request)))
-    return Status(204, None)
+    return delete_keyed(request, WorkingGroup, "working group", key=key)
