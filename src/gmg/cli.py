@@ -213,12 +213,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("worker_class", "sync")
             self.cfg.set("accesslog", "-" if args.access_log else None)
             self.cfg.set("timeout", 60)
+            # Each worker ticks: closes rounds at their deadline and sends clearance mail.
+            self.cfg.set("post_worker_init", _start_scheduler)
 
         def load(self):
             return application
 
     print(f"serving on http://{args.host}:{args.port}/ (API at /api/, docs at /api/docs)")
     Server().run()
+    return 0
+
+
+def _start_scheduler(worker) -> None:
+    from gmg.clearance.scheduler import start
+
+    start()
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Record rounds whose deadline passed, queue reminders, send the clearance mail due."""
+    from gmg.clearance.notifications import tick
+
+    done = tick()
+    print(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in done.items()))
     return 0
 
 
@@ -276,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the database")
     reindex.set_defaults(func=cmd_reindex)
+
+    tick = sub.add_parser(
+        "tick", help="close rounds whose deadline passed and send the clearance mail due"
+    )
+    tick.set_defaults(func=cmd_tick)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gmg.governance",
     "gmg.workgroups",
     "gmg.repository",
+    "gmg.clearance",
     "gmg.api",
     "gmg.site",
     "gmg.reports",
@@ -200,6 +201,11 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("GMG_EMAIL_FROM", "GMG Platform <noreply@localhost>")
 # The address links in mails point to (invitations, password resets).
 GMG_BASE_URL = os.environ.get("GMG_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Clearance mail: people who chose the daily digest get it after this hour (UTC).
+GMG_DIGEST_HOUR = int(os.environ.get("GMG_DIGEST_HOUR", "6"))
+# `gmg serve` ticks (closes rounds, sends the mails due) every so many seconds in each
+# worker; 0 turns the in-process scheduler off (run `gmg tick` from cron instead).
+GMG_TICK_SECONDS = int(os.environ.get("GMG_TICK_SECONDS", "60"))
 
 # -- uploads -----------------------------------------------------------------------------------
 

@@ -52,3 +52,47 @@ def can_manage_meeting(viewer: Viewer, body_id: int, working_group_id: int | Non
     if working_group_id is not None:
         return working_group_id in viewer.co_chairs_group_ids
     return body_id in viewer.chairs_body_ids
+
+
+# -- joint texts and their clearance -------------------------------------------------------------
+
+
+def answers_for(viewer: Viewer) -> frozenset[int]:
+    """The entities ``viewer`` answers for in clearance: as their Principal or focal point."""
+    return viewer.principal_of | viewer.focal_point_of
+
+
+def can_start_text(viewer: Viewer, body_id: int, working_group_id: int | None) -> bool:
+    """The secretariat, or a Principal or focal point of a member of the body (or group)."""
+    if viewer.is_secretariat:
+        return True
+    if not answers_for(viewer):
+        return False
+    if working_group_id is not None:
+        return working_group_id in viewer.working_group_ids
+    return body_id in viewer.body_ids
+
+
+def can_lead_text(viewer: Viewer, lead_entity_ids: set[int] | frozenset[int]) -> bool:
+    """Open rounds, choose the way on after a break, edit the text's details."""
+    return viewer.is_secretariat or bool(answers_for(viewer) & lead_entity_ids)
+
+
+def can_draft_text(
+    viewer: Viewer, lead_entity_ids: set[int] | frozenset[int], drafter_ids: set[int]
+) -> bool:
+    """Add versions and resolve comments: the drafters, the leads and the secretariat."""
+    return can_lead_text(viewer, lead_entity_ids) or (
+        viewer.user_id is not None and viewer.user_id in drafter_ids
+    )
+
+
+def can_comment(viewer: Viewer) -> bool:
+    """Anyone who acts for a member entity (and sees the text), and the secretariat."""
+    return viewer.is_secretariat or bool(viewer.entity_ids)
+
+
+def can_answer_for(viewer: Viewer, entity_id: int) -> bool:
+    """An entity's Principal or focal point; the secretariat records answers given to it
+    by other means (marked as recorded on the entity's behalf)."""
+    return viewer.is_secretariat or entity_id in answers_for(viewer)

@@ -114,6 +114,14 @@ class AgendaItem(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=300)
     notes = models.TextField(blank=True)
+    joint_text = models.ForeignKey(
+        "clearance.JointText",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agenda_items",
+        help_text="A text referred to this meeting",
+    )
 
     class Meta:
         ordering = ["meeting", "position", "id"]
@@ -141,12 +149,31 @@ class Participant(models.Model):
 
 
 class Decision(models.Model):
+    """A decision of a meeting, taken by consensus. On a referred joint text the outcome is
+    recorded: a recorded objection blocks adoption, though the text may still be noted."""
+
+    class Outcome(models.TextChoices):
+        ADOPTED = "adopted", "Adopted"
+        NOTED = "noted", "Noted"
+        RETURNED = "returned", "Returned to the drafters"
+
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     agenda_item = models.ForeignKey(
         AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     position = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
+    joint_text = models.ForeignKey(
+        "clearance.JointText",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    objections = models.ManyToManyField(
+        Entity, blank=True, related_name="+", help_text="Entities that recorded an objection"
+    )
 
     class Meta:
         ordering = ["meeting", "position", "id"]

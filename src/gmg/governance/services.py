@@ -53,8 +53,10 @@ def save_meeting(
         if named is not None:
             saved.audience_entities.set(named)
         saved.clean_audience(saved.audience_entities.values_list("pk", flat=True))
+        # Items and decisions about joint texts belong to the clearance record: the page's
+        # plain lines are replaced, those are kept.
         if items is not None:
-            saved.agenda_items.all().delete()
+            saved.agenda_items.filter(joint_text=None).delete()
             AgendaItem.objects.bulk_create(
                 AgendaItem(meeting=saved, position=i, title=t[:300]) for i, t in enumerate(items)
             )
@@ -71,7 +73,7 @@ def save_meeting(
                 for p in unique.values()
             )
         if texts is not None:
-            saved.decisions.all().delete()
+            saved.decisions.filter(joint_text=None).delete()
             Decision.objects.bulk_create(
                 Decision(meeting=saved, position=i, text=t) for i, t in enumerate(texts)
             )

@@ -64,6 +64,7 @@ class OutputType(models.TextChoices):
     BRIEFING_NOTE = "briefing_note", "Briefing note"
     CONCEPT_NOTE = "concept_note", "Roundtable concept note"
     CONTRIBUTION = "contribution", "Contribution to a process"
+    POSITION_PAPER = "position_paper", "Position paper"
 
 
 class Role(models.TextChoices):
