@@ -156,3 +156,41 @@ def deadlines_for(viewer: Viewer) -> QuerySet[Round]:
             | Q(text__drafters=viewer.user_id)
         ).distinct()
     return found.order_by("-deadline")
+
+
+@dataclass
+class PublishedRecord:
+    """What an output page shows of the clearance behind it."""
+
+    text: JointText
+    state: RoundState | None  # the adopting round, when adopted under silence
+    decision: object | None  # the Principals' decision, when adopted by them
+    members_may_see: bool  # whether the viewer may open the clearance record
+
+
+def published_record(viewer: Viewer, output_id: int) -> PublishedRecord | None:
+    """The clearance of the text published as ``output_id``, or None for other outputs.
+    Who cleared is public with the output; the record itself is for those who see the text."""
+    text = JointText.objects.filter(output_id=output_id).select_related("adopted_version").first()
+    if text is None:
+        return None
+    adopting = (
+        Round.objects.filter(text=text, outcome=Round.Outcome.ADOPTED)
+        .select_related("version")
+        .order_by("-number")
+        .first()
+    )
+    decision = None
+    if adopting is None:
+        decision = (
+            text.decisions.filter(outcome="adopted")
+            .select_related("meeting")
+            .order_by("-id")
+            .first()
+        )
+    return PublishedRecord(
+        text=text,
+        state=grid(adopting) if adopting else None,
+        decision=decision,
+        members_may_see=can_see(viewer, text),
+    )

@@ -61,6 +61,7 @@ from gmg.registry.models import Body, Entity
 
 CLOCK = Actor.system("clock")  # who records a round's closing at its deadline
 LONGEST_ROUND = dt.timedelta(days=365)
+RESERVED_KEYS = {"new", "calendar"}
 
 
 def _now() -> dt.datetime:
@@ -119,6 +120,8 @@ def notice_hours(body: Body) -> int:
 
 def _new_key(title: str) -> str:
     base = slugify(title)[:100].strip("-") or "text"
+    if base in RESERVED_KEYS:  # page addresses under /members-area/texts/
+        base = f"{base}-text"
     key, n = base, 2
     while JointText.objects.filter(key=key).exists():
         key, n = f"{base}-{n}", n + 1
@@ -248,15 +251,16 @@ def update_text(
         if text.visibility == Visibility.ENTITIES and not text.audience_entities.exists():
             raise _refuse("Visible to named entities: name at least one entity.", "visibility")
         if leads is not None or co_leads is not None:
+            current = list(TextLead.objects.filter(text=text).select_related("entity"))
             new_leads = (
                 leads
                 if leads is not None
-                else list(text.lead_entities.filter(textlead__role=TextLead.Role.LEAD))
+                else [link.entity for link in current if link.role == TextLead.Role.LEAD]
             )
             new_co = (
                 co_leads
                 if co_leads is not None
-                else list(text.lead_entities.filter(textlead__role=TextLead.Role.CO_LEAD))
+                else [link.entity for link in current if link.role == TextLead.Role.CO_LEAD]
             )
             if not new_leads:
                 raise _refuse("Name at least one lead entity.", "leads")

@@ -49,9 +49,9 @@ def meeting_detail(viewer: Viewer, key: str) -> Meeting | None:
         filter_visible(Meeting.objects.all(), viewer)
         .select_related("body", "working_group")
         .prefetch_related(
-            "agenda_items",
+            "agenda_items__joint_text",
             "participants__entity",
-            "decisions",
+            "decisions__objections",
             "citations__document",
             Prefetch(
                 "documents",

@@ -268,6 +268,7 @@ def meeting(request: HttpRequest, key: str) -> HttpResponse:
     if found is None:
         raise Http404("No such meeting.")
     from gmg.accounts.permissions import can_manage_meeting
+    from gmg.site.texts import meeting_context
 
     return render(
         request,
@@ -276,6 +277,7 @@ def meeting(request: HttpRequest, key: str) -> HttpResponse:
             "meeting": found,
             "viewer": viewer,
             "can_edit": can_manage_meeting(viewer, found.body_id, found.working_group_id),
+            **meeting_context(viewer, found),
         },
     )
 

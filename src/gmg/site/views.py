@@ -280,6 +280,8 @@ def outputs(request: HttpRequest) -> HttpResponse:
 
 @cache_public_page
 def output(request: HttpRequest, key: str) -> HttpResponse:
+    from gmg.clearance.selectors import published_record
+
     viewer = Viewer.from_request(request)
     found = repository.output_detail(viewer, key)
     if found is None:
@@ -296,6 +298,7 @@ def output(request: HttpRequest, key: str) -> HttpResponse:
             ],
             "related": repository.related_visible(viewer, found),
             "citation": citation_text(request, found),
+            "clearance": published_record(viewer, found.pk),
         },
     )
 
