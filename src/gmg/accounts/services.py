@@ -368,3 +368,11 @@ def token_for_secret(secret: str) -> ApiToken | None:
         # Written at most every five minutes: a busy token does not write on every request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def set_mail_preference(person: Person, *, digest: bool, by: Actor) -> Person:
+    """Single clearance mails as they happen, or one daily digest."""
+    from gmg.core.services import save_record
+
+    person.email_digest = digest
+    return save_record(person, by=by, action="accounts.person.mail_preference")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("invitation/<str:secret>/", views.accept_invitation, name="accept_invitation"),
+    path("mail/", views.mail_preference, name="mail_preference"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<str:prefix>/revoke/", views.revoke_token, name="revoke_token"),
     path("invitations/", views.invitations, name="invitations"),

@@ -240,6 +240,26 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in_required
+@require_POST
+def mail_preference(request: HttpRequest) -> HttpResponse:
+    person = Person.objects.filter(user_id=request.user.pk or 0).first()
+    if person is None:
+        messages.error(request, "Your account has no profile to keep a preference in.")
+        return redirect("accounts:profile")
+    choice = request.POST.get("digest", "")
+    if choice not in ("0", "1"):
+        messages.error(request, "Choose single mails or a daily digest.")
+        return redirect("accounts:profile")
+    services.set_mail_preference(
+        person, digest=choice == "1", by=services.Actor.for_user(request.user)
+    )
+    messages.success(
+        request, "You will get a daily digest." if choice == "1" else "You will get single mails."
+    )
+    return redirect("accounts:profile")
+
+
+@signed_in_required
 def tokens(request: HttpRequest) -> HttpResponse:
     verified = two_factor_passed(request.user)
     if holds_secretariat_role(request.user) and not verified:

@@ -27,6 +27,8 @@ class ChairTermAdmin(ServiceAdmin):
 
 class AgendaInline(ServiceInline):
     model = AgendaItem
+    # Items about joint texts are written by the clearance services.
+    readonly_fields = ("joint_text",)
 
 
 class ParticipantInline(ServiceInline):
@@ -36,6 +38,9 @@ class ParticipantInline(ServiceInline):
 
 class DecisionInline(ServiceInline):
     model = Decision
+    # Decisions on joint texts are recorded by the clearance services (consensus rules).
+    readonly_fields = ("joint_text", "outcome")
+    exclude = ("objections",)
 
 
 @admin.register(Meeting, site=back_office)

@@ -27,6 +27,7 @@ from gmg.accounts.decorators import secretariat_required, signed_in_required
 from gmg.accounts.models import AuditEntry
 from gmg.accounts.permissions import PermissionDenied, can_edit_document
 from gmg.accounts.services import Actor
+from gmg.clearance.selectors import rounds_awaiting
 from gmg.core.viewer import Viewer
 from gmg.core.visibility import Visibility, can_see
 from gmg.governance import selectors as governance
@@ -68,6 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "bodies": Body.objects.filter(pk__in=viewer.body_ids),
             "meetings": list(meetings.order_by("-date_start")[:10]),
             "entity": Entity.objects.filter(pk__in=viewer.entity_ids).first(),
+            "awaiting": rounds_awaiting(viewer),
         },
     )
 
