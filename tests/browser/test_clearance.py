@@ -150,8 +150,9 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     iom.get_by_role("button", name="Record the way on").click()
     iom.get_by_role("link", name="New version").click()
     iom.get_by_label("Text", exact=True).fill(
-        DRAFT.replace("at every stage of migration", "at every stage of migration, children first")
-        .replace("in the Global Compact process", "as they negotiate the Global Compact")
+        DRAFT.replace(
+            "at every stage of migration", "at every stage of migration, children first"
+        ).replace("in the Global Compact process", "as they negotiate the Global Compact")
     )
     iom.get_by_role("button", name="Save").click()
     iom.get_by_role("button", name="Open the round").click()

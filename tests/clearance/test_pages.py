@@ -125,7 +125,9 @@ def test_start_comment_version_compare_round_answer_and_grid(cast, statement, cl
     assert statement.status == Status.REVISING
 
 
-def test_grid_queries_do_not_grow_with_answers(cast, statement, clock, django_assert_max_num_queries):
+def test_grid_queries_do_not_grow_with_answers(
+    cast, statement, clock, django_assert_max_num_queries
+):
     round_ = services.open_round(
         statement, **cast.as_("IOM"), deadline=START + dt.timedelta(hours=80)
     )
@@ -135,7 +137,10 @@ def test_grid_queries_do_not_grow_with_answers(cast, statement, clock, django_as
     for acronym in list(cast.entities)[:20]:
         services.answer(round_, **cast.as_(acronym), entity=cast.entity(acronym), kind="clear")
         services.answer(
-            round_, **cast.as_(acronym), entity=cast.entity(acronym), kind="clear_with_comments",
+            round_,
+            **cast.as_(acronym),
+            entity=cast.entity(acronym),
+            kind="clear_with_comments",
             comments="A comma.",
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -169,7 +174,9 @@ def test_lists_calendar_and_pages_hidden_from_others(cast, statement, clock):
     services.open_round(statement, **cast.as_("IOM"), deadline=START + dt.timedelta(hours=72))
     fao = client_for(cast, "FAO")
     listing = fao.get(url("texts"))
-    assert b"Awaiting your entity" in listing.content and statement.title.encode() in listing.content
+    assert (
+        b"Awaiting your entity" in listing.content and statement.title.encode() in listing.content
+    )
     from gmg.site.texts import calendar_url
 
     feed = Client().get(calendar_url(cast.user("FAO")).split("8000", 1)[-1])
