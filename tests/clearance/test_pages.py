@@ -199,3 +199,42 @@ def test_keys_never_shadow_page_addresses(cast, title):
         first_draft="Text.",
     )
     assert text.key == f"{title}-text"
+
+
+def test_minutes_are_drafted_from_the_meeting_and_cleared_like_a_text(cast, clock):
+    from gmg.governance.models import Meeting
+    from gmg.repository.models import Document
+
+    meeting = Meeting.objects.create(
+        key="principals-2018",
+        body=cast.body,
+        kind="principals",
+        title="Principals 2018",
+        visibility="body",
+    )
+    secretariat = client_for(cast, "secretariat")
+    page = secretariat.get(url("meeting", meeting.key))
+    assert b"Draft the minutes for clearance" in page.content
+    form = secretariat.get(url("new_text") + f"?meeting={meeting.key}")
+    assert b'value="minutes" selected' in form.content
+    response = secretariat.post(
+        url("new_text"),
+        {
+            "title": "Minutes: Principals 2018",
+            "kind": "minutes",
+            "body": "gmg",
+            "meeting": meeting.key,
+            "language": "en",
+            "leads": ["IOM"],
+            "visibility": "body",
+            "text": "The Principals met.\n\nThey agreed.",
+        },
+    )
+    assert response.status_code == 302
+    minutes = JointText.objects.get(meeting=meeting)
+    assert b"Minutes in clearance" in secretariat.get(url("meeting", meeting.key)).content
+    services.open_round(minutes, **cast.as_("IOM"), deadline=START + dt.timedelta(hours=72))
+    clock(START + dt.timedelta(hours=72, seconds=1))
+    published = services.publish(minutes, **cast.as_("secretariat"))
+    assert isinstance(published, Document) and published.kind == "minutes"
+    assert published.meeting == meeting and "They agreed." in published.text

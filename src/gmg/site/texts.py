@@ -776,6 +776,7 @@ def meeting_context(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
     referred = selectors.texts_visible_to(viewer).filter(status=Status.REFERRED, body=meeting.body)
     return {
         "referred_texts": list(referred) if meeting.kind == Meeting.Kind.PRINCIPALS else [],
+        "minutes_texts": list(selectors.texts_visible_to(viewer).filter(meeting=meeting)),
         "can_decide": can_manage_meeting(viewer, meeting.body_id, meeting.working_group_id),
         "decision_outcomes": Decision.Outcome.choices,
         "entities": _entities(),
