@@ -132,9 +132,10 @@ class Planted:
     outputs: list[str]
     meeting: str
     documents: list[str]  # uids, chosen before the documents exist
+    text: str = ""  # a joint text in clearance
 
     def ids(self) -> list[str]:
-        return [*self.outputs, self.meeting, *self.documents]
+        return [*self.outputs, self.meeting, *self.documents, self.text]
 
 
 class Planter:
@@ -149,6 +150,7 @@ class Planter:
                 outputs=[f"zqxid-{c.name}-publication", f"zqxid-{c.name}-event"],
                 meeting=f"zqxid-{c.name}-meeting",
                 documents=[str(uuid.uuid4()), str(uuid.uuid4())],
+                text=f"zqxid-{c.name}-text",
             )
             for c in CASES
         }
@@ -246,6 +248,52 @@ class Planter:
         viewer = self.secretariat.viewer()
         share_document(paper, viewer=viewer, by=SYSTEM, upload=pdf(m), audience_entities=audience)
         share_document(note, viewer=viewer, by=SYSTEM, audience_entities=audience)
+        self._plant_text(case, body, group, audience)
+
+    def _plant_text(self, case: Case, body: Body, group, audience: list) -> None:
+        """A joint text with a comment, in a clearance round with an answer where the body
+        has members to ask (the Network's members are not listed)."""
+        from django.core.exceptions import ValidationError
+
+        from gmg.clearance import services as clearance
+        from gmg.clearance.models import JointText
+
+        m, person = case.marker, Actor.for_user(self.secretariat.user)
+        viewer = self.secretariat.viewer()
+        text = clearance.start_text(
+            JointText(
+                key=self.records[case.name].text,
+                body=body,
+                working_group=group,
+                kind="joint_statement",
+                title=f"{m} {RARE_WORD} joint statement",
+                occasion=f"{m} occasion",
+                visibility=case.level,
+            ),
+            viewer=viewer,
+            by=person,
+            leads=[Entity.objects.get(acronym="IOM")],
+            audience_entities=audience,
+            first_draft=f"{m} first paragraph.\n\nThe second paragraph.",
+        )
+        version = text.versions.get()
+        clearance.add_comment(
+            version, viewer=viewer, by=person, kind="substantive", body=f"{m} comment", paragraph=1
+        )
+        try:
+            round_ = clearance.open_round(
+                text, viewer=viewer, by=person, deadline=timezone.now() + dt.timedelta(hours=80)
+            )
+        except ValidationError:
+            return
+        clearance.answer(
+            round_,
+            viewer=viewer,
+            by=person,
+            entity=Entity.objects.get(pk=round_.asked_links.values_list("entity_id", flat=True)[0]),
+            kind="object",
+            reason=f"{m} reason",
+        )
 
 
 @pytest.fixture
@@ -505,6 +553,10 @@ def seeds(planter: Planter) -> list[str]:
         "/members-area/",
         "/members-area/documents/",
         "/members-area/meetings/",
+        "/members-area/texts/",
+        "/members-area/texts/?status=in_clearance",
+        "/api/texts",
+        "/api/me/clearance",
         "/members-area/documents/new/",
         "/members-area/audit/",
         "/members-area/audit.csv",
@@ -547,6 +599,16 @@ def seeds(planter: Planter) -> list[str]:
             f"/api/meetings/{ids.meeting}",
             f"/api/documents?meeting={ids.meeting}",
             f"/members-area/documents/new/?meeting={ids.meeting}",
+        ]
+        urls += [
+            f"/members-area/texts/{ids.text}/",
+            f"/members-area/texts/{ids.text}/rounds/1/",
+            f"/members-area/texts/{ids.text}/versions/1/",
+            f"/members-area/texts/{ids.text}/compare/?from=1&to=1",
+            f"/api/texts/{ids.text}",
+            f"/api/texts/{ids.text}/rounds/1",
+            f"/api/texts/{ids.text}/comments",
+            f"/api/texts/{ids.text}/versions/1",
         ]
         for uid in ids.documents:
             urls += [

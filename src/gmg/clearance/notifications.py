@@ -178,10 +178,11 @@ def _claim(ids: list[int], now: dt.datetime) -> list[int]:
 
 def deliver(now: dt.datetime) -> int:
     """Send single mails that are due. A mail that fails is put back for the next tick."""
+    # People who left (deactivated) get nothing, though their mail was queued before.
     pending = list(
-        Notification.objects.filter(sent_at=None, in_digest=False).values_list("pk", flat=True)[
-            :500
-        ]
+        Notification.objects.filter(
+            sent_at=None, in_digest=False, recipient__is_active=True
+        ).values_list("pk", flat=True)[:500]
     )
     sent = 0
     if not pending:
@@ -209,7 +210,7 @@ def send_digests(now: dt.datetime) -> int:
     day = now.astimezone(dt.UTC).date()
     sent = 0
     waiting = (
-        Notification.objects.filter(sent_at=None, in_digest=True)
+        Notification.objects.filter(sent_at=None, in_digest=True, recipient__is_active=True)
         .values_list("recipient_id", flat=True)
         .distinct()
     )
@@ -243,7 +244,7 @@ def send_digests(now: dt.datetime) -> int:
         try:
             send_mail(
                 f"[{settings.OTP_TOTP_ISSUER}] Clearance digest for {day:%d %B %Y}: "
-                f"{len(items)} items",
+                f"{len(items)} item{'' if len(items) == 1 else 's'}",
                 body,
                 None,
                 [user.email],

@@ -91,23 +91,70 @@ def compare(old: list[str], new: list[str]) -> list[DiffRow]:
                 for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
             )
             continue
-        olds, news = list(range(i1, i2)), list(range(j1, j2))
-        # Pair a replaced block's paragraphs in order while they still resemble each other;
-        # the rest were removed or added.
-        while olds and news and _similar(old[olds[0]], new[news[0]]) >= 0.4:
-            i, j = olds.pop(0), news.pop(0)
-            rows.append(
-                DiffRow("changed", i + 1, j + 1, old[i], new[j], _words_diff(old[i], new[j]))
-            )
-        rows.extend(
-            DiffRow("removed", i + 1, None, old[i], "", mark_safe(f"<del>{escape(old[i])}</del>"))  # noqa: S308
-            for i in olds
-        )
-        rows.extend(
-            DiffRow("added", None, j + 1, "", new[j], mark_safe(f"<ins>{escape(new[j])}</ins>"))  # noqa: S308
-            for j in news
-        )
+        for i, j in _match(old, new, i1, i2, j1, j2):
+            if i is not None and j is not None:
+                rows.append(
+                    DiffRow("changed", i + 1, j + 1, old[i], new[j], _words_diff(old[i], new[j]))
+                )
+            elif i is not None:
+                removed = mark_safe(f"<del>{escape(old[i])}</del>")  # noqa: S308
+                rows.append(DiffRow("removed", i + 1, None, old[i], "", removed))
+            elif j is not None:
+                added = mark_safe(f"<ins>{escape(new[j])}</ins>")  # noqa: S308
+                rows.append(DiffRow("added", None, j + 1, "", new[j], added))
     return rows
+
+
+SIMILAR = 0.4  # how alike two paragraphs must be to count as one paragraph changed
+LOOKAHEAD = 8  # how far on a replaced block is searched for a paragraph's counterpart
+
+
+def _match(
+    old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int
+) -> list[tuple[int | None, int | None]]:
+    """The paragraphs of a replaced block (``old[i1:i2]`` → ``new[j1:j2]``), in order: pairs
+    of a paragraph and its reworded self, ``(i, None)`` removed, ``(None, j)`` added.
+
+    Paragraphs are paired in order while they resemble each other. When they do not, the
+    counterpart of either is looked for a few paragraphs on (paragraphs added before a
+    reworded one, or removed before it), so that a paragraph reworded next to an insertion
+    or a removal is still the same paragraph, changed.
+    """
+    found: list[tuple[int | None, int | None]] = []
+    i, j = i1, j1
+    while i < i2 and j < j2:
+        if _similar(old[i], new[j]) >= SIMILAR:
+            found.append((i, j))
+            i, j = i + 1, j + 1
+            continue
+        later_new = next(
+            (
+                k
+                for k in range(j + 1, min(j2, j + 1 + LOOKAHEAD))
+                if _similar(old[i], new[k]) >= SIMILAR
+            ),
+            None,
+        )
+        later_old = next(
+            (
+                k
+                for k in range(i + 1, min(i2, i + 1 + LOOKAHEAD))
+                if _similar(old[k], new[j]) >= SIMILAR
+            ),
+            None,
+        )
+        if later_new is not None and (later_old is None or later_new - j <= later_old - i):
+            found.extend((None, k) for k in range(j, later_new))  # added before old[i]'s match
+            j = later_new
+        elif later_old is not None:
+            found.extend((k, None) for k in range(i, later_old))  # removed before new[j]'s match
+            i = later_old
+        else:
+            found.extend([(i, None), (None, j)])
+            i, j = i + 1, j + 1
+    found.extend((k, None) for k in range(i, i2))
+    found.extend((None, k) for k in range(j, j2))
+    return found
 
 
 def carry_over(old: list[str], new: list[str]) -> dict[int, int | None]:

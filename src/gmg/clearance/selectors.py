@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from gmg.clearance import paragraphs
@@ -94,7 +94,9 @@ def comments_on(text: JointText, version: Version) -> list[PlacedComment]:
     comments = list(
         Comment.objects.filter(version__text=text, version__number__lte=version.number)
         .select_related("version", "author__person", "entity", "resolved_by__person")
-        .order_by("version__number", "paragraph", "created_at", "id")
+        # Comments on the whole text first, on every database (NULLs sort first on SQLite
+        # and last on PostgreSQL unless told).
+        .order_by("version__number", F("paragraph").asc(nulls_first=True), "created_at", "id")
     )
     # maps[k]: paragraph numbers of version k → of ``version``
     maps: dict[int, dict[int, int | None]] = {version.number: {}}

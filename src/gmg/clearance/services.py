@@ -97,6 +97,25 @@ def _require_sight(viewer: Viewer, text: JointText) -> None:
         raise PermissionDenied("You cannot see this text.")
 
 
+def _require_own_sight(viewer: Viewer, text: JointText) -> None:
+    """A text's visibility must include the person setting it: one who could not see it
+    could do nothing more with it."""
+    if not can_see(viewer, text):
+        raise _refuse(
+            "You would not see the text yourself: choose a visibility that includes you.",
+            "visibility",
+        )
+
+
+def _require_visible_links(viewer: Viewer, text: JointText) -> None:
+    """The event and meeting a text names must be ones the viewer may see: naming a hidden
+    one would reveal that it exists."""
+    if text.event_id is not None and (text.event is None or not can_see(viewer, text.event)):
+        raise _refuse("No such event.", "event")
+    if text.meeting_id is not None and (text.meeting is None or not can_see(viewer, text.meeting)):
+        raise _refuse("No such meeting.", "meeting")
+
+
 def _require_lead(viewer: Viewer, text: JointText) -> None:
     _require_sight(viewer, text)
     if not can_lead_text(viewer, lead_ids(text)):
@@ -157,6 +176,7 @@ def start_text(
             "Texts are started by the secretariat or by a Principal or focal point of a member."
         )
     co_leads = [e for e in co_leads if e not in leads]
+    _require_visible_links(viewer, text)
     if not leads:
         raise _refuse("Name at least one lead entity.", "leads")
     if not viewer.is_secretariat and not (
@@ -179,6 +199,7 @@ def start_text(
             raise _refuse("Visible to named entities: name at least one entity.", "visibility")
         text.save()
         text.audience_entities.set(named)
+        _require_own_sight(viewer, text)
         TextLead.objects.bulk_create(
             [
                 TextLead(text=text, entity=e, role=TextLead.Role.LEAD, position=i)
@@ -244,12 +265,14 @@ def update_text(
         before = _summary(text, **{k: str(getattr(text, k)) for k in EDITABLE})
         for name, value in changes.items():
             setattr(text, name, value)
+        _require_visible_links(viewer, text)
         text.full_clean(exclude=["adopted_version", "output"])
         text.save()
         if audience_entities is not None:
             text.audience_entities.set(audience_entities)
         if text.visibility == Visibility.ENTITIES and not text.audience_entities.exists():
             raise _refuse("Visible to named entities: name at least one entity.", "visibility")
+        _require_own_sight(viewer, text)
         if leads is not None or co_leads is not None:
             current = list(TextLead.objects.filter(text=text).select_related("entity"))
             new_leads = (
@@ -678,10 +701,15 @@ def choose_next_step(
         _require_lead(viewer, text)
         round_ = Round.objects.select_for_update().get(pk=round_.pk)
         latest = text.rounds.order_by("-number").first()
-        if round_.outcome != Round.Outcome.SILENCE_BROKEN or text.status != Status.SILENCE_BROKEN:
+        if round_.outcome != Round.Outcome.SILENCE_BROKEN:
             raise _refuse("The way on is chosen after a round closes with an objection.")
+        # Checked before the text's status, which the first choice moved on.
         if latest is None or latest.pk != round_.pk or round_.next_step:
             raise _refuse("The way on from this round was chosen already.")
+        if text.status != Status.SILENCE_BROKEN:
+            raise _refuse(
+                f"The text is {text.get_status_display().lower()}: no way on to choose now."
+            )
         if meeting is not None:
             if step != Round.NextStep.REFERRED:
                 raise _refuse("A meeting is named only when referring.", "meeting")
@@ -739,7 +767,7 @@ def decide_on_text(
 ) -> Any:
     """The Principals' decision on a referred text, by consensus: a recorded objection
     blocks adoption, but the text may still be noted (or returned to the drafters)."""
-    from gmg.governance.models import Decision
+    from gmg.governance.models import Decision, Meeting
 
     if outcome not in Decision.Outcome.values:
         raise _refuse("Decide to adopt, note or return the text.", "outcome")
@@ -752,6 +780,8 @@ def decide_on_text(
             )
         if meeting.body_id != text.body_id:
             raise _refuse("The text belongs to another body.", "text")
+        if meeting.kind != Meeting.Kind.PRINCIPALS or meeting.working_group_id is not None:
+            raise _refuse("Referred texts are decided at a Principals' meeting of the body.")
         if text.status != Status.REFERRED:
             raise _refuse(
                 f"The text is {text.get_status_display().lower()}: only referred texts are "
@@ -832,6 +862,9 @@ def withdraw(text: JointText, *, viewer: Viewer, by: Actor, reason: str) -> Join
 
 # -- publication -------------------------------------------------------------------------------
 
+# Minutes become a document, not an output: this note on the text records that they were.
+PUBLISHED_AS_MINUTES = "Published as the minutes document "
+
 OUTPUT_TYPE = {
     TextKind.JOINT_STATEMENT: "joint_statement",
     TextKind.MESSAGE: "message",
@@ -865,7 +898,7 @@ def publish(
                 f"The text is {text.get_status_display().lower()}: "
                 "only adopted texts are published."
             )
-        if text.output_id is not None:
+        if text.output_id is not None or text.status_note.startswith(PUBLISHED_AS_MINUTES):
             raise _refuse("The text is published already.")
         version = text.adopted_version or _latest_version(text)
         assert version is not None  # noqa: S101 - a text always has a first version
@@ -884,7 +917,7 @@ def publish(
             save_record(minutes, by=by, action="clearance.text.publish")
             if text.meeting is not None:
                 minutes.audience_entities.set(text.meeting.audience_entities.all())
-            text.status_note = f"Published as the minutes document {minutes.uid}."
+            text.status_note = f"{PUBLISHED_AS_MINUTES}{minutes.uid}."
             text.save(update_fields=["status_note", "updated_at"])
             return minutes
         key = text.key

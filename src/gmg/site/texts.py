@@ -53,6 +53,7 @@ from gmg.governance import selectors as governance
 from gmg.governance.models import Decision, Meeting
 from gmg.registry.models import Body, Entity
 from gmg.repository.models import Output, OutputType
+from gmg.repository.selectors import outputs_visible_to
 from gmg.workgroups.models import WorkingGroup
 
 
@@ -154,7 +155,7 @@ class TextDetailsForm(forms.Form):
         max_length=400, required=False, help_text="e.g. GFMD Friends of the Forum, 5 February 2018"
     )
     event = forms.ModelChoiceField(
-        queryset=Output.objects.filter(type=OutputType.EVENT).order_by("-date_start"),
+        queryset=Output.objects.none(),
         required=False,
         to_field_name="key",
         help_text="The event in the repository where the text is delivered, if listed",
@@ -173,6 +174,13 @@ class TextDetailsForm(forms.Form):
         help_text="Who may read the drafts. Publication is a separate step.",
     )
     audience_entities = _multi("Named entities (when visible to named entities only)")
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["event"].queryset = (
+            outputs_visible_to(viewer).filter(type=OutputType.EVENT).order_by("-date_start", "key")
+        )
 
 
 class StartTextForm(TextDetailsForm):
@@ -200,7 +208,7 @@ class StartTextForm(TextDetailsForm):
     field_order = ["title", "kind", "body", "working_group", "meeting", "occasion", "event"]
 
     def __init__(self, *args, viewer: Viewer, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, viewer=viewer, **kwargs)
         fields: Any = self.fields
         fields["meeting"].queryset = governance.meetings(viewer)
 
@@ -278,7 +286,7 @@ def edit_text(request: HttpRequest, key: str) -> HttpResponse:
         "visibility": text.visibility,
         "audience_entities": [e.acronym for e in text.audience_entities.all()],
     }
-    form = TextDetailsForm(request.POST or None, initial=initial)
+    form = TextDetailsForm(request.POST or None, viewer=viewer, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {name: data[name] for name in services.EDITABLE}
