@@ -100,11 +100,11 @@ def test_start_comment_version_compare_round_answer_and_grid(cast, statement, cl
 
     # ILO objects without a reason: a form error, nothing recorded; then with one.
     response = ilo.post(url("text_round", key, 1), {"entity": "ILO", "kind": "object"})
-    assert response.status_code == 400 and b"substantive reason" in response.content
+    assert b"substantive reason" in response.content
     ilo.post(url("text_round", key, 1), {"entity": "ILO", "kind": "object", "reason": "Para 3."})
     # ILO cannot answer for UNHCR (not offered, refused if forced).
     response = ilo.post(url("text_round", key, 1), {"entity": "UNHCR", "kind": "clear"})
-    assert response.status_code == 400
+    assert b"Select a valid choice" in response.content
     assert list(Answer.objects.values_list("entity__acronym", "kind")) == [("ILO", "object")]
 
     grid = iom.get(url("text_round", key, 1))
@@ -115,7 +115,6 @@ def test_start_comment_version_compare_round_answer_and_grid(cast, statement, cl
     # Sessions last 12 hours: sign in again, days later.
     iom, unhcr = client_for(cast, "IOM"), client_for(cast, "UNHCR")
     late = unhcr.post(url("text_round", key, 1), {"entity": "UNHCR", "kind": "clear"})
-    assert late.status_code == 400
     assert b"2018-02-01 17:00:00 UTC) has passed" in late.content
     assert not Answer.objects.filter(entity__acronym="UNHCR").exists()
     grid = iom.get(url("text_round", key, 1))

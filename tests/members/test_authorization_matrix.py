@@ -189,9 +189,13 @@ ACCOUNTS = [
         label="a valid link",
     ),
     page("/accounts/password-reset/done/", EVERYONE),
+    form("/accounts/mail/", SIGNED_IN, route="/accounts/mail/", data={"digest": "1"}),
 ]
 
 DOCUMENT = "/members-area/documents/<str:uid>/"
+TEXT_PAGE = "/members-area/texts/<slug:key>/"
+TEXT_LEADS = frozenset({"secretariat", "unicef"})  # UNICEF leads the matrix's texts
+TEXT_DRAFTERS = frozenset({"secretariat", "unicef", "fao_data"})  # and fao_data drafts {text}
 MEETING = "/members-area/meetings/<slug:key>/"
 KEEPERS = frozenset({"secretariat", "unicef"})  # of wg-human-rights-gender's meetings
 HRG_MEETING_FORM = {
@@ -283,6 +287,131 @@ MEMBERS_AREA = [
     ),
     page("/members-area/audit/", SECRETARIAT),
     page("/members-area/audit.csv", SECRETARIAT),
+    # Joint texts (see TEXT_LEADS, TEXT_DRAFTERS and the builders below).
+    page("/members-area/texts/", SIGNED_IN),
+    page("/members-area/texts/new/", MEMBERS),  # Principals and focal points, the secretariat
+    form(
+        "/members-area/texts/new/",
+        TEXT_LEADS,
+        route="/members-area/texts/new/",
+        data={
+            "title": "A message from the authorisation matrix",
+            "kind": "message",
+            "body": "gmg",
+            "language": "en",
+            "leads": ["UNICEF"],
+            "visibility": "body",
+            "text": "Drafted by the authorisation matrix.",
+        },
+        shown_in_page=True,  # others are told their entity must lead it
+        label="led by UNICEF",
+    ),
+    page(
+        "/members-area/texts/calendar/{fao_calendar}.ics",
+        EVERYONE,  # the address is the credential (calendar applications cannot sign in)
+        route="/members-area/texts/calendar/<str:token>.ics",
+    ),
+    page("/members-area/texts/{text}/", MEMBERS, route=TEXT_PAGE),
+    page("/members-area/texts/{wg_text}/", DATA_GROUP, route=TEXT_PAGE, label="data group"),
+    page("/members-area/texts/{text}/edit/", TEXT_LEADS, route=TEXT_PAGE + "edit/"),
+    form(
+        "/members-area/texts/{text}/edit/",
+        TEXT_LEADS,
+        route=TEXT_PAGE + "edit/",
+        data={
+            "kind": "joint_statement",
+            "occasion": "Checked by the authorisation matrix",
+            "language": "en",
+            "leads": ["UNICEF"],
+            "visibility": "body",
+        },
+    ),
+    page(
+        "/members-area/texts/{text}/versions/new/",
+        TEXT_DRAFTERS,
+        route=TEXT_PAGE + "versions/new/",
+    ),
+    form(
+        "/members-area/texts/{text}/versions/new/",
+        TEXT_DRAFTERS,
+        route=TEXT_PAGE + "versions/new/",
+        data={"title": "Joint statement authz-text", "text": "A second version, by the matrix."},
+    ),
+    page(
+        "/members-area/texts/{text}/versions/1/",
+        MEMBERS,
+        route=TEXT_PAGE + "versions/<int:number>/",
+    ),
+    form(
+        "/members-area/texts/{text}/versions/1/comments/",
+        MEMBERS,
+        route=TEXT_PAGE + "versions/<int:number>/comments/",
+        data={"kind": "editorial", "body": "A comma, says the matrix.", "paragraph": "1"},
+    ),
+    form(
+        "/members-area/texts/{text}/comments/{text_comment}/resolution/",
+        TEXT_DRAFTERS,
+        route=TEXT_PAGE + "comments/<int:comment_id>/resolution/",
+        data={"resolution": "accepted"},
+        shown_in_page=True,
+        label="wfp_mainstreaming's comment",
+    ),
+    page(
+        "/members-area/texts/{text}/compare/?from=1&to=1",
+        MEMBERS,
+        route=TEXT_PAGE + "compare/",
+    ),
+    form(
+        "/members-area/texts/{text}/rounds/",
+        TEXT_LEADS,
+        route=TEXT_PAGE + "rounds/",
+        data={"deadline": "{deadline_local}", "time_zone": "UTC"},
+        shown_in_page=True,
+    ),
+    page(
+        "/members-area/texts/{round_text}/rounds/1/",
+        MEMBERS,
+        route=TEXT_PAGE + "rounds/<int:number>/",
+    ),
+    form(
+        "/members-area/texts/{round_text}/rounds/1/",
+        TEXT_LEADS,  # UNICEF's focal point, and the secretariat on UNICEF's behalf
+        route=TEXT_PAGE + "rounds/<int:number>/",
+        data={"entity": "UNICEF", "kind": "clear"},
+        shown_in_page=True,
+        label="for UNICEF",
+    ),
+    form(
+        "/members-area/texts/{broken_text}/rounds/1/next-step/",
+        TEXT_LEADS,
+        route=TEXT_PAGE + "rounds/<int:number>/next-step/",
+        data={"step": "returned", "note": "Returned by the authorisation matrix."},
+        shown_in_page=True,
+        label="silence broken",
+    ),
+    form(
+        "/members-area/texts/{adopted_text}/publication/",
+        SECRETARIAT,
+        route=TEXT_PAGE + "publication/",
+        data={"visibility": "public"},
+        shown_in_page=True,
+        label="adopted",
+    ),
+    form(
+        "/members-area/texts/{text}/withdrawal/",
+        TEXT_LEADS,
+        route=TEXT_PAGE + "withdrawal/",
+        data={"reason": "Withdrawn by the authorisation matrix."},
+        shown_in_page=True,
+    ),
+    form(
+        "/members-area/meetings/mtg-2017-04-principals/text-decisions/",
+        SECRETARIAT,  # no chair is in force: the GMG has ended
+        route=MEETING + "text-decisions/",
+        data={"text": "{referred_text}", "outcome": "noted"},
+        shown_in_page=True,
+        label="a referred text",
+    ),
 ]
 
 API_PAGES = [
@@ -290,6 +419,8 @@ API_PAGES = [
     page("/api/docs", EVERYONE),
     page("/api/", NOBODY, label="a 404 for everyone"),
 ]
+
+TEXT = "/api/texts/{key}"
 
 API = [
     # registry
@@ -512,6 +643,118 @@ API = [
         },
     ),
     api("GET", "/api/audit", SECRETARIAT),
+    # joint texts and their clearance: {text} is a GMG members' text led by UNICEF and drafted
+    # by fao_data's person; the other texts are led by UNICEF too (see the builders).
+    api("GET", "/api/texts", EVERYONE),
+    api(
+        "POST",
+        "/api/texts",
+        TEXT_LEADS,  # a member's focal point starts texts its entity leads
+        data={
+            "body": "gmg",
+            "kind": "message",
+            "title": "A message from the authorisation matrix",
+            "leads": ["UNICEF"],
+            "text": "Drafted by the authorisation matrix.",
+        },
+        label="led by UNICEF",
+    ),
+    api("GET", "/api/texts/{text}", MEMBERS, route=TEXT),
+    api("GET", "/api/texts/{wg_text}", DATA_GROUP, route=TEXT, label="data group"),
+    api(
+        "PATCH",
+        "/api/texts/{text}",
+        TEXT_LEADS,
+        route=TEXT,
+        data={"occasion": "Checked by the authorisation matrix"},
+    ),
+    api(
+        "POST",
+        "/api/texts/{text}/withdrawal",
+        TEXT_LEADS,
+        route=TEXT + "/withdrawal",
+        data={"reason": "Withdrawn by the authorisation matrix."},
+    ),
+    api("GET", "/api/texts/{text}/versions/1", MEMBERS, route=TEXT + "/versions/{number}"),
+    api(
+        "POST",
+        "/api/texts/{text}/versions",
+        TEXT_DRAFTERS,
+        route=TEXT + "/versions",
+        data={"text": "A second version, by the authorisation matrix."},
+    ),
+    api("GET", "/api/texts/{text}/compare?from=1&to=1", MEMBERS, route=TEXT + "/compare"),
+    api(
+        "POST",
+        "/api/texts/{text}/versions/1/comments",
+        MEMBERS,  # whoever acts for a member and sees the text
+        route=TEXT + "/versions/{number}/comments",
+        data={"kind": "editorial", "body": "A comma, says the authorisation matrix."},
+    ),
+    api("GET", "/api/texts/{text}/comments", MEMBERS, route=TEXT + "/comments"),
+    api(
+        "POST",
+        "/api/texts/{text}/comments/{text_comment}/resolution",
+        TEXT_DRAFTERS,
+        route=TEXT + "/comments/{comment_id}/resolution",
+        data={"resolution": "accepted"},
+        label="wfp_mainstreaming's comment",
+    ),
+    api(
+        "POST",
+        "/api/texts/{text}/rounds",
+        TEXT_LEADS,
+        route=TEXT + "/rounds",
+        data={"deadline": "{deadline}"},
+    ),
+    api("GET", "/api/texts/{round_text}/rounds/1", MEMBERS, route=TEXT + "/rounds/{number}"),
+    api(
+        "POST",
+        "/api/texts/{round_text}/rounds/1/answers",
+        TEXT_LEADS,  # UNICEF's focal point, and the secretariat on UNICEF's behalf
+        route=TEXT + "/rounds/{number}/answers",
+        data={"entity": "UNICEF", "kind": "clear"},
+        label="for UNICEF",
+    ),
+    api(
+        "POST",
+        "/api/texts/{broken_text}/rounds/1/next-step",
+        TEXT_LEADS,
+        route=TEXT + "/rounds/{number}/next-step",
+        data={"step": "returned", "note": "Returned by the authorisation matrix."},
+        label="silence broken",
+    ),
+    # No chair is in force (the GMG has ended): the secretariat records the decision.
+    api(
+        "POST",
+        "/api/meetings/mtg-2017-04-principals/text-decisions",
+        SECRETARIAT,
+        route="/api/meetings/{key}/text-decisions",
+        data={"text": "{referred_text}", "outcome": "noted"},
+        label="a referred text",
+    ),
+    api(
+        "POST",
+        "/api/texts/{adopted_text}/publication",
+        SECRETARIAT,
+        route=TEXT + "/publication",
+        data={"visibility": "public"},
+        label="adopted",
+    ),
+    api(
+        "GET",
+        "/api/bodies/gmg/clearance-policy",
+        EVERYONE,
+        route="/api/bodies/{key}/clearance-policy",
+    ),
+    api(
+        "PUT",
+        "/api/bodies/gmg/clearance-policy",
+        SECRETARIAT,
+        route="/api/bodies/{key}/clearance-policy",
+        data={"minimum_notice_hours": 48},
+    ),
+    api("GET", "/api/me/clearance", SIGNED_IN),
 ]
 
 ENTITY_ADMIN = "/admin/registry/entity/<path:object_id>/"
@@ -520,7 +763,7 @@ ADMIN = [
     page(
         "/admin/registry/",
         SECRETARIAT,
-        route="/admin/(?P<app_label>accounts|registry|governance|workgroups|repository)/$",
+        route="/admin/(?P<app_label>accounts|registry|governance|workgroups|repository|clearance)/$",
     ),
     page("/admin/registry/entity/", SECRETARIAT),
     page("/admin/registry/entity/add/", SECRETARIAT),
@@ -783,6 +1026,124 @@ def _reset(stage: Stage) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
+def _joint_text(
+    stage: Stage,
+    key: str,
+    *,
+    visibility: str = "body",
+    group: str | None = None,
+    lead: str = "UNICEF",
+    drafters: tuple[str, ...] = (),
+):
+    from gmg.accounts.services import Actor
+    from gmg.clearance import services
+    from gmg.clearance.models import JointText
+    from gmg.registry.models import Entity
+
+    member = stage.member("unicef" if lead == "UNICEF" else "fao_data")
+    text = JointText(
+        key=key,
+        body=_gmg(),
+        working_group=_group(group) if group else None,
+        kind="joint_statement",
+        title=f"Joint statement {key}",
+        visibility=visibility,
+    )
+    return services.start_text(
+        text,
+        viewer=member.viewer(),
+        by=Actor.for_user(member.user),
+        leads=[Entity.objects.get(acronym=lead)],
+        drafters=[stage.member(name).user for name in drafters],
+        first_draft="Made for the authorisation matrix.\n\nA second paragraph.",
+    )
+
+
+def _as(stage: Stage, name: str) -> dict:
+    from gmg.accounts.services import Actor
+
+    member = stage.member(name)
+    return {"viewer": member.viewer(), "by": Actor.for_user(member.user)}
+
+
+def _closed_text(stage: Stage, key: str, objection: bool) -> str:
+    """A text whose round 1 ran ten days ago, its closing recorded: silence broken by WFP's
+    objection, or adopted."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from gmg.clearance import services
+    from gmg.registry.models import Entity
+
+    text = _joint_text(stage, key)
+    then = timezone.now() - dt.timedelta(days=10)
+    with time_machine.travel(then, tick=False):
+        round_ = services.open_round(
+            text, **_as(stage, "unicef"), deadline=then + dt.timedelta(days=4)
+        )
+        if objection:
+            services.answer(
+                round_,
+                **_as(stage, "wfp_mainstreaming"),
+                entity=Entity.objects.get(acronym="WFP"),
+                kind="object",
+                reason="Objected by the authorisation matrix.",
+            )
+    services.settle_text(text)
+    return key
+
+
+def _open_round_text(stage: Stage) -> str:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gmg.clearance import services
+
+    text = _joint_text(stage, "authz-round-text")
+    services.open_round(
+        text, **_as(stage, "unicef"), deadline=timezone.now() + dt.timedelta(days=5)
+    )
+    return text.key
+
+
+def _referred_text(stage: Stage) -> str:
+    from gmg.clearance import services
+    from gmg.clearance.models import Round
+
+    key = _closed_text(stage, "authz-referred-text", objection=True)
+    round_ = Round.objects.get(text__key=key, number=1)
+    services.choose_next_step(round_, **_as(stage, "unicef"), step="referred")
+    return key
+
+
+def _text_comment(stage: Stage) -> str:
+    from gmg.clearance import services
+    from gmg.clearance.models import Version
+
+    version = Version.objects.get(text__key=stage.things["text"], number=1)
+    comment = services.add_comment(
+        version, **_as(stage, "wfp_mainstreaming"), kind="editorial", body="Shorter, please."
+    )
+    return str(comment.pk)
+
+
+def _deadline(stage: Stage) -> str:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.now() + dt.timedelta(days=5)).isoformat()
+
+
+def _fao_calendar(stage: Stage) -> str:
+    from gmg.site.texts import calendar_url
+
+    return calendar_url(stage.member("fao_data").user).rsplit("/", 1)[-1].removesuffix(".ics")
+
+
 BUILDERS: dict[str, Callable[[Stage], str]] = {
     "public_doc": lambda s: _document(s, "secretariat", "public"),
     "body_doc": lambda s: _document(s, "unicef", "body"),
@@ -804,6 +1165,20 @@ BUILDERS: dict[str, Callable[[Stage], str]] = {
     "reset_uid": lambda s: _reset(s)[0],
     "reset_token": lambda s: _reset(s)[1],
     "registered_email": lambda s: s.member("registered").email,
+    "text": lambda s: _joint_text(s, "authz-text", drafters=("fao_data",)).key,
+    "wg_text": lambda s: (
+        _joint_text(
+            s, "authz-wg-text", visibility="working_group", group="wg-data-research", lead="FAO"
+        ).key
+    ),
+    "text_comment": _text_comment,
+    "deadline": _deadline,
+    "round_text": _open_round_text,
+    "broken_text": lambda s: _closed_text(s, "authz-broken-text", objection=True),
+    "adopted_text": lambda s: _closed_text(s, "authz-adopted-text", objection=False),
+    "referred_text": _referred_text,
+    "deadline_local": lambda s: _deadline(s)[:16],  # as a datetime-local field sends it
+    "fao_calendar": _fao_calendar,
 }
 
 

@@ -145,6 +145,7 @@ class ApiToken(models.Model):
         WRITE_REPOSITORY = "write:repository", "Write outputs"
         WRITE_DOCUMENTS = "write:documents", "Upload and edit internal documents"
         WRITE_ACCOUNTS = "write:accounts", "Write people and roles"
+        WRITE_CLEARANCE = "write:clearance", "Draft, comment on, answer and decide joint texts"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens"

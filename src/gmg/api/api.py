@@ -12,6 +12,7 @@ from gmg import __version__
 from gmg.accounts.api import router as accounts_router
 from gmg.api.auth import READ_AUTH
 from gmg.api.writes import WriteRejected
+from gmg.clearance.api import router as clearance_router
 from gmg.governance.api import router as governance_router
 from gmg.registry.api import router as registry_router
 from gmg.repository.api import router as repository_router
@@ -58,6 +59,7 @@ api.add_router("", governance_router)
 api.add_router("", workgroups_router)
 api.add_router("", repository_router)
 api.add_router("", accounts_router)
+api.add_router("", clearance_router)
 
 
 def _describe(error: dict) -> str:

@@ -421,6 +421,12 @@ def text(request: HttpRequest, key: str, number: int | None = None) -> HttpRespo
 def new_version(request: HttpRequest, key: str) -> HttpResponse:
     viewer, actor = _acting(request)
     found = _text_or_404(viewer, key)
+    if not can_draft_text(
+        viewer,
+        {link.entity_id for link in found.lead_links.all()},
+        {u.pk for u in found.drafters.all()},
+    ):
+        raise DjangoPermissionDenied("Only the drafters, the leads and the secretariat do this.")
     latest = list(found.versions.all())[-1]
 
     class VersionForm(forms.Form):
@@ -654,9 +660,6 @@ def text_round(request: HttpRequest, key: str, number: int) -> HttpResponse:
                     f"{answered.get_kind_display()}.",
                 )
                 return redirect("members_area:text_round", key=found.key, number=number)
-        status = 400
-    else:
-        status = 200
     lead_ids = {link.entity_id for link in found.lead_links.all()}
     latest = selectors.latest_round(found)
     return render(
@@ -677,7 +680,6 @@ def text_round(request: HttpRequest, key: str, number: int) -> HttpResponse:
             ).order_by("-date_start")[:20],
             "viewer": viewer,
         },
-        status=status,
     )
 
 
