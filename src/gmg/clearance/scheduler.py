@@ -12,7 +12,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 _started = threading.Event()
@@ -21,14 +21,17 @@ _started = threading.Event()
 def _loop(interval: int, stop: threading.Event) -> None:
     from gmg.clearance.notifications import tick
 
-    while not stop.wait(interval):
-        try:
-            close_old_connections()
-            tick()
-        except Exception:  # keep ticking: the next tick retries what failed
-            log.exception("clearance tick failed")
-        finally:
-            close_old_connections()
+    try:
+        while not stop.wait(interval):
+            try:
+                close_old_connections()
+                tick()
+            except Exception:  # keep ticking: the next tick retries what failed
+                log.exception("clearance tick failed")
+            finally:
+                close_old_connections()
+    finally:
+        connections.close_all()  # this thread's connections: stopped, it holds none open
 
 
 def start(stop: threading.Event | None = None) -> threading.Thread | None:
