@@ -192,8 +192,10 @@ def test_no_new_version_after_silence_broke_until_the_leads_choose(cast, clock, 
     clock(round_.deadline + SECOND)  # no tick has recorded the closing: the write settles it
     with pytest.raises(ValidationError) as refused:
         services.add_version(statement, **cast.as_("IOM"), content=f"{A}\n\n{C}")
-    assert "The text is silence broken" in said(refused)
-    assert said(refused).endswith("The leads first choose how to go on after the objection.")
+    assert said(refused) == (
+        "The text is waiting for the leads to choose the way on after an objection: "
+        "no new version now."
+    )
     statement.refresh_from_db()
     assert selectors.status_of(statement) == Status.SILENCE_BROKEN
 
@@ -227,7 +229,7 @@ def test_no_new_version_once_adopted_noted_or_withdrawn(cast, clock, statement):
     )
     with pytest.raises(ValidationError) as refused:
         services.add_version(noted, **cast.as_("IOM"), content=A)
-    assert said(refused) == "The text is noted by the principals: no new version now."
+    assert said(refused) == "The text is noted by the Principals: no new version now."
 
     gone = new_text(cast, "To be withdrawn")
     services.withdraw(gone, **cast.as_("IOM"), reason="Overtaken by events")
@@ -707,7 +709,9 @@ def test_only_referred_texts_are_decided(cast, clock, statement):
     meeting = principals_meeting(cast)
     with pytest.raises(ValidationError) as refused:
         services.decide_on_text(meeting, statement, **cast.as_("secretariat"), outcome="noted")
-    assert said(refused) == ("The text is drafting: only referred texts are decided at a meeting.")
+    assert said(refused) == (
+        "The text is being drafted: only referred texts are decided at a meeting."
+    )
     with pytest.raises(ValidationError) as refused:
         services.decide_on_text(meeting, statement, **cast.as_("secretariat"), outcome="shelved")
     assert said(refused) == "Decide to adopt, note or return the text."
@@ -763,7 +767,7 @@ def test_publication_names_the_event_the_text_was_delivered_at(cast, clock):
 def test_publication_is_the_secretariats_once_and_only_of_adopted_texts(cast, clock, statement):
     with pytest.raises(ValidationError) as refused:
         services.publish(statement, **cast.as_("secretariat"))
-    assert said(refused) == "The text is drafting: only adopted texts are published."
+    assert said(refused) == "The text is being drafted: only adopted texts are published."
     adopted(cast, clock, statement)
     with pytest.raises(PermissionDenied) as refused:
         services.publish(statement, **cast.as_("IOM"))

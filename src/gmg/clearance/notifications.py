@@ -71,6 +71,7 @@ def recipients(round_: Round, kind: str) -> list[int]:
 
 
 def _enqueue(round_: Round, kind: str, user_ids: Iterable[int], now: dt.datetime) -> int:
+    """Queue one mail per person; returns how many were new (not queued before)."""
     from gmg.accounts.models import Person
 
     user_ids = list(user_ids)
@@ -86,8 +87,10 @@ def _enqueue(round_: Round, kind: str, user_ids: Iterable[int], now: dt.datetime
         for uid in user_ids
     ]
     # The unique constraint makes a second enqueue (another server, a retried tick) a no-op.
+    queued = Notification.objects.filter(round=round_, kind=kind)
+    before = queued.count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return queued.count() - before
 
 
 def enqueue_for_round(round_: Round, kind: str, now: dt.datetime) -> int:
@@ -158,9 +161,25 @@ SUBJECTS = {
 }
 
 
-def render(notification: Notification) -> tuple[str, str]:
-    """(subject, body) of one notification."""
+def _overtaken(notification: Notification, context: dict[str, Any]) -> bool:
+    """Whether what the mail would say stopped being true before it went: the objection
+    was withdrawn while the round is still open, or the entity reminded has answered."""
+    state = context["state"]
+    if notification.kind == Kind.SILENCE_BROKEN:
+        return state.is_open and not state.silence_broken
+    if notification.kind in (Kind.REMINDER_24H, Kind.REMINDER_48H):
+        own = context["own_row"]
+        return not state.is_open or (own is not None and own.answer is not None)
+    return False
+
+
+def render(notification: Notification) -> tuple[str, str] | None:
+    """(subject, body) of one notification; None when events overtook it (see
+    ``_overtaken``): its row is then deleted, so a later objection is told again."""
     context = _context(notification)
+    if _overtaken(notification, context):
+        notification.delete()
+        return None
     subject = SUBJECTS[Kind(notification.kind)].format(
         deadline=context["deadline"], title=notification.round.text.title
     )
@@ -192,7 +211,10 @@ def deliver(now: dt.datetime) -> int:
         notification = Notification.objects.select_related(
             "round__text", "recipient__person__entity"
         ).get(pk=pk)
-        subject, body = render(notification)
+        rendered = render(notification)
+        if rendered is None:
+            continue
+        subject, body = rendered
         try:
             send_mail(subject, body, None, [notification.recipient.email], connection=connection)
         except Exception:  # a mail server down must not lose the mail: retry next tick
@@ -228,12 +250,13 @@ def send_digests(now: dt.datetime) -> int:
             ),
             now,
         )
-        items = [
-            (n, *render(n))
-            for n in Notification.objects.filter(pk__in=ids).select_related(
-                "round__text", "recipient__person__entity"
-            )
-        ]
+        items = []
+        for n in Notification.objects.filter(pk__in=ids).select_related(
+            "round__text", "recipient__person__entity"
+        ):
+            rendered = render(n)
+            if rendered is not None:
+                items.append((n, *rendered))
         if not items:
             continue
         user = items[0][0].recipient

@@ -64,6 +64,24 @@ LONGEST_ROUND = dt.timedelta(days=365)
 RESERVED_KEYS = {"new", "calendar"}
 
 
+# How a refusal names where a text stands: "The text is ...".
+STANDING = {
+    Status.DRAFTING: "being drafted",
+    Status.IN_CLEARANCE: "in clearance",
+    Status.SILENCE_BROKEN: "waiting for the leads to choose the way on after an objection",
+    Status.REVISING: "being amended for a new round",
+    Status.RETURNED: "returned to the drafters",
+    Status.REFERRED: "referred to the Principals",
+    Status.ADOPTED: "adopted",
+    Status.NOTED: "noted by the Principals",
+    Status.WITHDRAWN: "withdrawn",
+}
+
+
+def standing(status: str) -> str:
+    return STANDING.get(Status(status), status)
+
+
 def _now() -> dt.datetime:
     return timezone.now()
 
@@ -320,14 +338,7 @@ def add_version(
         text = _lock(text)
         _require_drafter(viewer, text)
         if text.status not in OPEN_FOR_DRAFTING:
-            raise _refuse(
-                f"The text is {text.get_status_display().lower()}: no new version now."
-                + (
-                    " The leads first choose how to go on after the objection."
-                    if text.status == Status.SILENCE_BROKEN
-                    else ""
-                )
-            )
+            raise _refuse(f"The text is {standing(text.status)}: no new version now.")
         latest = _latest_version(text)
         new_paragraphs = paragraphs.split(content)
         problems = paragraphs.problems(new_paragraphs)
@@ -384,7 +395,7 @@ def add_comment(
     if not can_comment(viewer):
         raise PermissionDenied("Comments are made for a member entity (or by the secretariat).")
     if text.status in CLOSED_FOR_COMMENT:
-        raise _refuse(f"The text is {text.get_status_display().lower()}: comments are closed.")
+        raise _refuse(f"The text is {standing(text.status)}: comments are closed.")
     if kind not in Comment.Kind.values:
         raise _refuse("A comment is editorial or substantive.", "kind")
     if not body.strip():
@@ -502,9 +513,7 @@ def open_round(
         text = _lock(text)
         _require_lead(viewer, text)
         if text.status not in OPEN_FOR_DRAFTING:
-            raise _refuse(
-                f"The text is {text.get_status_display().lower()}: a round cannot open now."
-            )
+            raise _refuse(f"The text is {standing(text.status)}: a round cannot open now.")
         latest = _latest_version(text)
         version = version or latest
         if version is None or version.text_id != text.pk:
@@ -707,9 +716,7 @@ def choose_next_step(
         if latest is None or latest.pk != round_.pk or round_.next_step:
             raise _refuse("The way on from this round was chosen already.")
         if text.status != Status.SILENCE_BROKEN:
-            raise _refuse(
-                f"The text is {text.get_status_display().lower()}: no way on to choose now."
-            )
+            raise _refuse(f"The text is {standing(text.status)}: no way on to choose now.")
         if meeting is not None:
             if step != Round.NextStep.REFERRED:
                 raise _refuse("A meeting is named only when referring.", "meeting")
@@ -784,7 +791,7 @@ def decide_on_text(
             raise _refuse("Referred texts are decided at a Principals' meeting of the body.")
         if text.status != Status.REFERRED:
             raise _refuse(
-                f"The text is {text.get_status_display().lower()}: only referred texts are "
+                f"The text is {standing(text.status)}: only referred texts are "
                 "decided at a meeting."
             )
         if outcome == Decision.Outcome.ADOPTED and objecting:
@@ -842,9 +849,7 @@ def withdraw(text: JointText, *, viewer: Viewer, by: Actor, reason: str) -> Join
         text = _lock(text)
         _require_lead(viewer, text)
         if text.status in (Status.ADOPTED, Status.NOTED, Status.WITHDRAWN, Status.IN_CLEARANCE):
-            raise _refuse(
-                f"The text is {text.get_status_display().lower()}: it cannot be withdrawn."
-            )
+            raise _refuse(f"The text is {standing(text.status)}: it cannot be withdrawn.")
         before = _summary(text)
         text.status = Status.WITHDRAWN
         text.status_note = reason.strip()
@@ -894,10 +899,7 @@ def publish(
         settle_text(text)
         text = _lock(text)
         if text.status != Status.ADOPTED:
-            raise _refuse(
-                f"The text is {text.get_status_display().lower()}: "
-                "only adopted texts are published."
-            )
+            raise _refuse(f"The text is {standing(text.status)}: only adopted texts are published.")
         if text.output_id is not None or text.status_note.startswith(PUBLISHED_AS_MINUTES):
             raise _refuse("The text is published already.")
         version = text.adopted_version or _latest_version(text)
