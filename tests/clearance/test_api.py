@@ -820,3 +820,14 @@ def test_the_list_costs_the_same_whatever_the_number_of_texts(
 )
 def test_the_api_choices_are_the_models(literal, choices):
     assert list(typing.get_args(literal)) == list(choices)
+
+
+def test_a_person_chooses_the_daily_digest_through_the_api(as_, cast):
+    from gmg.accounts.models import Person
+
+    fao = as_("FAO")
+    assert ok(fao.send("PUT", "/api/me/mail-preference", {"digest": True})) == {"digest": True}
+    assert Person.objects.get(user=cast.user("FAO")).email_digest is True
+    refused(fao.send("PUT", "/api/me/mail-preference", {"digest": "often"}), 422, "digest")
+    assert Person.objects.get(user=cast.user("FAO")).email_digest is True
+    assert as_(None).send("PUT", "/api/me/mail-preference", {"digest": False}).status_code == 401

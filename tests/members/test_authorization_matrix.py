@@ -755,6 +755,7 @@ API = [
         data={"minimum_notice_hours": 48},
     ),
     api("GET", "/api/me/clearance", SIGNED_IN),
+    api("PUT", "/api/me/mail-preference", SIGNED_IN, data={"digest": True}),
 ]
 
 ENTITY_ADMIN = "/admin/registry/entity/<path:object_id>/"

@@ -281,3 +281,25 @@ def audit_log(request: HttpRequest, query: Query[AuditQuery]) -> AuditList:
         for e in found[query.offset : query.offset + query.limit]
     ]
     return AuditList(items=items, count=count)
+
+
+class MailPreference(Schema):
+    digest: bool = Field(
+        description="true: one daily digest of clearance mail; false: each mail as it happens"
+    )
+
+
+@router.put(
+    "/me/mail-preference",
+    response={200: MailPreference, **WRITE_RESPONSES},
+    auth=write_auth("write:clearance"),
+    operation_id="set_mail_preference",
+)
+def set_mail_preference(request: HttpRequest, data: MailPreference) -> MailPreference:
+    """Choose single clearance mails or one daily digest (your own preference)."""
+    actor = actor_for(request)
+    person = Person.objects.filter(user_id=actor.user_id or 0).first()
+    if person is None:
+        raise HttpError(404, "Your account has no profile to keep a preference in.")
+    saved = run(lambda: services.set_mail_preference(person, digest=data.digest, by=actor))
+    return MailPreference(digest=saved.email_digest)
