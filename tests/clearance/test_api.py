@@ -831,3 +831,12 @@ def test_a_person_chooses_the_daily_digest_through_the_api(as_, cast):
     refused(fao.send("PUT", "/api/me/mail-preference", {"digest": "often"}), 422, "digest")
     assert Person.objects.get(user=cast.user("FAO")).email_digest is True
     assert as_(None).send("PUT", "/api/me/mail-preference", {"digest": False}).status_code == 401
+
+
+def test_a_body_too_large_is_a_json_413_not_an_html_page(as_, cast):
+    text = "A paragraph of a very long draft. " * 100_000  # 3.4 MB
+    response = as_("IOM").post("/api/texts", {"body": "gmg", "title": "Long", "text": text})
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than 2 MB" in response.json()["detail"]
+    assert not JointText.objects.filter(title="Long").exists()

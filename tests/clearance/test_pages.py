@@ -237,3 +237,20 @@ def test_minutes_are_drafted_from_the_meeting_and_cleared_like_a_text(cast, cloc
     published = services.publish(minutes, **cast.as_("secretariat"))
     assert isinstance(published, Document) and published.kind == "minutes"
     assert published.meeting == meeting and "They agreed." in published.text
+
+
+def test_the_calendar_address_is_url_safe_whatever_the_password_hash(cast):
+    """Argon2 hashes hold '/' and '+': a calendar address built from one broke the texts
+    page (a 500) for some people. It changes when the password changes."""
+    from gmg.site.texts import calendar_url
+
+    user = cast.user("FAO")
+    user.password = "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$ab/cd+ef/gh"
+    user.save()
+    before = calendar_url(user)
+    assert client_for(cast, "FAO").get(url("texts")).status_code == 200
+    assert Client().get(before.split("8000", 1)[-1]).status_code == 200
+    user.set_password("another passphrase entirely")
+    user.save()
+    assert calendar_url(user) != before
+    assert Client().get(before.split("8000", 1)[-1]).status_code == 404

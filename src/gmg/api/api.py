@@ -35,6 +35,9 @@ class GmgApi(NinjaAPI):
                 if any("BearerToken" in s for s in operation.get("security", [])):
                     responses.setdefault(401, {"description": "Unauthorized", **error})
                 responses.setdefault(422, {"description": "Unprocessable Entity", **error})
+                # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused before it is read.
+                if "requestBody" in operation:
+                    responses.setdefault(413, {"description": "Content Too Large", **error})
                 if method == "get" and operation.get("security"):
                     operation["security"].append({})
         return schema

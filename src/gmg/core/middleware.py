@@ -6,9 +6,16 @@ import json
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 NUL_MESSAGE = "invalid input: the NUL character (U+0000) is not allowed"
+
+
+def too_big_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    return f"the request body is larger than {limit:g} MB (files are sent as multipart uploads)"
 
 
 class RefuseNulCharacters:
@@ -20,7 +27,16 @@ class RefuseNulCharacters:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
+        try:
+            has_nul = self._has_nul(request)
+        except RequestDataTooBig:
+            # Django would answer with its HTML 400; the API answers in its own shape.
+            if not request.path.startswith("/api/"):
+                raise
+            message = too_big_message()
+            error = {"loc": ["body"], "msg": message, "type": "too_large"}
+            return JsonResponse({"detail": message, "errors": [error]}, status=413)
+        if has_nul:
             if request.path.startswith("/api/"):
                 error = {"loc": ["request"], "msg": NUL_MESSAGE, "type": "value_error"}
                 return JsonResponse({"detail": NUL_MESSAGE, "errors": [error]}, status=422)

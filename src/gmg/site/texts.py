@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 
 from gmg.accounts.decorators import signed_in_required
@@ -798,10 +799,15 @@ def meeting_context(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
 _calendar_signer = Signer(salt="gmg.clearance.calendar")
 
 
+def _password_fingerprint(user: Any) -> str:
+    """Changes with the password; hex, so the address stays URL-safe whatever the hash."""
+    return salted_hmac("gmg.clearance.calendar", user.password).hexdigest()[:16]
+
+
 def calendar_url(user: Any) -> str:
     """A private address of the person's clearance deadlines, for calendar applications
     (which cannot sign in). It changes when the person's password changes."""
-    token = _calendar_signer.sign(f"{user.pk}.{user.password[-12:]}")
+    token = _calendar_signer.sign(f"{user.pk}.{_password_fingerprint(user)}")
     return f"{settings.GMG_BASE_URL}{reverse('members_area:clearance_calendar', args=[token])}"
 
 
@@ -813,7 +819,7 @@ def clearance_calendar(request: HttpRequest, token: str) -> HttpResponse:
         user = get_user_model().objects.get(pk=int(user_pk), is_active=True)
     except (BadSignature, ValueError, get_user_model().DoesNotExist):
         raise Http404("No such calendar.") from None
-    if user.password[-12:] != fingerprint:
+    if not constant_time_compare(_password_fingerprint(user), fingerprint):
         raise Http404("No such calendar.")
     from gmg.accounts.roles import viewer_for
 
