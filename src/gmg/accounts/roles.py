@@ -15,9 +15,9 @@ the entity's rights: a registered user with no role sees what the public sees.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from gmg.core.viewer import ANONYMOUS, Viewer
@@ -29,6 +29,7 @@ def viewer_for(user: Any, *, verified: bool, on: dt.date | None = None) -> Viewe
     from gmg.accounts.models import Person, RoleAssignment
     from gmg.governance.models import ChairTermChair
     from gmg.registry.models import Membership
+    from gmg.registry.selectors import certainly_member_on, in_force_day
     from gmg.workgroups.models import CoChair
 
     if user is None or not user.is_authenticated or not user.is_active:
@@ -59,8 +60,7 @@ def viewer_for(user: Any, *, verified: bool, on: dt.date | None = None) -> Viewe
         for body_id, ended, joined_end, left_start in Membership.objects.filter(
             entity_id=entity_id, joined_end__lte=on
         ).values_list("body_id", "body__ended_end", "joined_end", "left_start"):
-            day = min(on, ended) if ended else on
-            if joined_end <= day and (left_start is None or day < left_start):
+            if certainly_member_on(in_force_day(on, ended), joined_end, left_start):
                 body_ids.add(body_id)
         if kinds & {RoleAssignment.Role.PRINCIPAL, RoleAssignment.Role.FOCAL_POINT}:
             chairs = set(
@@ -99,11 +99,15 @@ def holds_secretariat_role(user: Any) -> bool:
     ).exists()
 
 
-def people_q_for_entity(entity_id: int) -> Q:
-    """People who act for ``entity_id`` (who answer for it): its Principal and focal points."""
+def people_answering_for(entity_ids: Iterable[int]) -> Any:
+    """Active users who act for these entities (who answer for them in clearance): their
+    Principals and focal points."""
+    from django.contrib.auth import get_user_model
+
     from gmg.accounts.models import RoleAssignment
 
-    return Q(
-        entity_id=entity_id,
-        roles__role__in=[RoleAssignment.Role.PRINCIPAL, RoleAssignment.Role.FOCAL_POINT],
+    return get_user_model().objects.filter(
+        is_active=True,
+        person__entity_id__in=list(entity_ids),
+        person__roles__role__in=[RoleAssignment.Role.PRINCIPAL, RoleAssignment.Role.FOCAL_POINT],
     )

@@ -38,7 +38,7 @@ from gmg.clearance.models import (
 from gmg.clearance.models import (
     Status as TextStatus,
 )
-from gmg.clearance.state import outcome_of
+from gmg.clearance.state import outcome_at
 from gmg.core.viewer import Viewer
 from gmg.core.visibility import Visibility, can_see, filter_visible
 from gmg.governance import selectors as governance_selectors
@@ -406,17 +406,13 @@ def _person_of(user: Any) -> Any:
 
 
 def _round_out(round_: Round, now: dt.datetime) -> RoundOut:
-    is_open = now < round_.deadline
-    outcome = None
-    if not is_open:  # recorded, or not yet (derived from the answers before the deadline)
-        outcome = round_.outcome or outcome_of(round_.answers.all(), round_.deadline)
     return RoundOut(
         number=round_.number,
         version=round_.version.number,
         opened_at=_utc(round_.opened_at),
         deadline=_utc(round_.deadline),
-        open=is_open,
-        outcome=outcome,
+        open=now < round_.deadline,
+        outcome=outcome_at(round_, now) or None,
         next_step=round_.next_step or None,
     )
 

@@ -21,23 +21,13 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gmg.accounts.roles import people_answering_for
 from gmg.clearance.models import DigestMail, Notification, Round, TextLead
 
 Kind = Notification.Kind
 log = logging.getLogger(__name__)
 
 REMINDERS = ((Kind.REMINDER_24H, 24), (Kind.REMINDER_48H, 48))  # nearest deadline first
-
-
-def _answering_people(entity_ids: Iterable[int]) -> Any:
-    """Active users who answer for these entities: their Principals and focal points."""
-    from gmg.accounts.models import RoleAssignment
-
-    return get_user_model().objects.filter(
-        is_active=True,
-        person__entity_id__in=list(entity_ids),
-        person__roles__role__in=[RoleAssignment.Role.PRINCIPAL, RoleAssignment.Role.FOCAL_POINT],
-    )
 
 
 def _secretariat() -> Any:
@@ -52,18 +42,18 @@ def recipients(round_: Round, kind: str) -> list[int]:
     """Who is told what, as user ids."""
     asked = round_.asked_links.values_list("entity_id", flat=True)
     if kind in (Kind.ROUND_OPENED,):
-        users = _answering_people(asked)
+        users = people_answering_for(asked)
     elif kind in (Kind.REMINDER_24H, Kind.REMINDER_48H):
         from gmg.clearance.state import effective_answers
 
         answered = set(effective_answers(round_.answers.all(), round_.deadline))
-        users = _answering_people(set(asked) - answered)
+        users = people_answering_for(set(asked) - answered)
     else:
         leads = TextLead.objects.filter(text=round_.text_id).values_list("entity_id", flat=True)
         audience = asked if kind in (Kind.ADOPTED, Kind.REFERRED) else leads
         users = get_user_model().objects.filter(
-            Q(pk__in=_answering_people(audience).values("pk"))
-            | Q(pk__in=_answering_people(leads).values("pk"))
+            Q(pk__in=people_answering_for(audience).values("pk"))
+            | Q(pk__in=people_answering_for(leads).values("pk"))
             | Q(pk__in=_secretariat().values("pk"))
             | Q(drafted_texts=round_.text_id, is_active=True)
         )
@@ -101,7 +91,7 @@ def enqueue_round_opened(round_: Round, asked: Iterable[Any], now: dt.datetime) 
     return _enqueue(
         round_,
         Kind.ROUND_OPENED,
-        _answering_people(e.pk for e in asked).values_list("pk", flat=True),
+        people_answering_for(e.pk for e in asked).values_list("pk", flat=True),
         now,
     )
 

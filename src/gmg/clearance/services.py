@@ -472,6 +472,7 @@ def entities_to_ask(text: JointText, on: dt.date) -> list[Entity]:
     the entities of its members."""
     from gmg.accounts.models import RoleAssignment
     from gmg.registry.models import Membership
+    from gmg.registry.selectors import certainly_member_on, in_force_day
 
     if text.working_group is not None:
         ids = set(text.working_group.co_chair_links.values_list("entity_id", flat=True))
@@ -484,14 +485,13 @@ def entities_to_ask(text: JointText, on: dt.date) -> list[Entity]:
             ).values_list("person__entity_id", flat=True)
         )
         return list(Entity.objects.filter(pk__in=ids).order_by("acronym"))
-    ended = text.body.ended_end
-    day = min(on, ended) if ended else on
+    day = in_force_day(on, text.body.ended_end)
     ids = {
         entity_id
         for entity_id, joined_end, left_start in Membership.objects.filter(
             body_id=text.body_id, joined_end__lte=day
         ).values_list("entity_id", "joined_end", "left_start")
-        if left_start is None or day < left_start
+        if certainly_member_on(day, joined_end, left_start)
     }
     return list(Entity.objects.filter(pk__in=ids).order_by("acronym"))
 

@@ -32,6 +32,16 @@ def outcome_of(answers: Iterable[Answer], deadline: dt.datetime) -> str:
     return Round.Outcome.ADOPTED
 
 
+def outcome_at(round_: Round, now: dt.datetime, answers: Iterable[Answer] | None = None) -> str:
+    """A round's outcome at ``now``: '' while open; then the recorded one, or, before the
+    closing is recorded, the one its answers give (``answers``: those already loaded)."""
+    if now < round_.deadline:
+        return ""
+    if round_.outcome:
+        return round_.outcome
+    return outcome_of(round_.answers.all() if answers is None else answers, round_.deadline)
+
+
 @dataclass
 class GridRow:
     """One entity of a round: its answer that counts (None: silent so far) and all its
@@ -63,15 +73,7 @@ class RoundState:
     @property
     def outcome(self) -> str:
         """'' while open; then adopted or silence_broken."""
-        if self.is_open:
-            return ""
-        if self.round.outcome:
-            return self.round.outcome
-        return (
-            Round.Outcome.SILENCE_BROKEN
-            if any(r.state == Answer.Kind.OBJECT for r in self.rows)
-            else Round.Outcome.ADOPTED
-        )
+        return outcome_at(self.round, self.now, [r.answer for r in self.rows if r.answer])
 
     @property
     def silence_broken(self) -> bool:
@@ -120,8 +122,7 @@ def round_state(
         )
     answers = list(answers)
     # Answers given so far: a reader before the deadline sees those up to now.
-    cutoff = min(now, round_.deadline) if now < round_.deadline else round_.deadline
-    counted = effective_answers((a for a in answers if a.answered_at <= cutoff), round_.deadline)
+    counted = effective_answers((a for a in answers if a.answered_at <= now), round_.deadline)
     history: dict[int, list[Answer]] = {}
     for a in answers:
         history.setdefault(a.entity_id, []).append(a)
@@ -133,11 +134,6 @@ def round_state(
 def current_status(text: JointText, latest_round: Round | None, now: dt.datetime) -> str:
     """The text's status at ``now``: the stored one, moved on if a round's deadline passed
     and no one has recorded the closing yet."""
-    if (
-        text.status == Status.IN_CLEARANCE
-        and latest_round is not None
-        and not latest_round.closed_at
-        and latest_round.deadline <= now
-    ):
-        return outcome_of(latest_round.answers.all(), latest_round.deadline)
+    if text.status == Status.IN_CLEARANCE and latest_round is not None:
+        return outcome_at(latest_round, now) or text.status
     return text.status

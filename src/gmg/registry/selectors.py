@@ -28,6 +28,18 @@ class MemberOnDay:
     certain: bool  # False when a partial date leaves it open whether the day is covered
 
 
+def certainly_member_on(on: dt.date, joined_end: dt.date, left_start: dt.date | None) -> bool:
+    """A membership certainly covers ``on``: it had surely begun (the last day its stated
+    joining can mean) and had surely not yet ended."""
+    return joined_end <= on and (left_start is None or on < left_start)
+
+
+def in_force_day(on: dt.date, ended: dt.date | None) -> dt.date:
+    """The day whose members are a body's members "in force" on ``on``: ``on`` itself, or
+    the last day of a body that has ended (its archive stays with its last members)."""
+    return min(on, ended) if ended else on
+
+
 def body_existed_on(body: Body, on: dt.date) -> tuple[bool, bool]:
     """(possibly, certainly): whether the body existed on ``on``, given its partial dates."""
     founded = partial_dates.parse_optional(body.founded)
@@ -57,9 +69,7 @@ def members_on(body: Body, on: dt.date, *, with_sources: bool = False) -> list[M
     return [
         MemberOnDay(
             membership=m,
-            certain=body_certain
-            and m.joined_end <= on
-            and (m.left_start is None or on < m.left_start),
+            certain=body_certain and certainly_member_on(on, m.joined_end, m.left_start),
         )
         for m in memberships
     ]

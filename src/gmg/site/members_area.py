@@ -174,14 +174,15 @@ def new_document(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"“{document.title}” is shared.")
             return redirect("members_area:document", uid=document.uid)
     return render(request, "site/area/document_form.html", {"form": form})
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's refusal shown in the form: on its field when the form has it."""
     if hasattr(exc, "error_dict"):
         for name, errors in exc.message_dict.items():
             form.add_error(name if name in form.fields else None, errors)
@@ -459,7 +460,7 @@ def edit_meeting(request: HttpRequest, key: str | None = None) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "The meeting page is saved.")
             return redirect("members_area:meeting", key=target.key)

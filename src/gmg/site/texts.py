@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.signing import BadSignature, Signer
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,15 +56,8 @@ from gmg.governance.models import Decision, Meeting
 from gmg.registry.models import Body, Entity
 from gmg.repository.models import Output, OutputType
 from gmg.repository.selectors import outputs_visible_to
+from gmg.site.members_area import add_service_errors
 from gmg.workgroups.models import WorkingGroup
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _attempt(request: HttpRequest, form: forms.Form, write) -> Any:
@@ -73,7 +67,7 @@ def _attempt(request: HttpRequest, form: forms.Form, write) -> Any:
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
     return None
 
 
@@ -99,10 +93,15 @@ def texts(request: HttpRequest) -> HttpResponse:
     if status in Status.values:
         found = found.filter(status=status)
     page = Paginator(found, 25).get_page(request.GET.get("page"))
-    latest = {
-        r.text_id: r for r in Round.objects.filter(text__in=[t.pk for t in page]).order_by("number")
-    }
     now = timezone.now()
+    # Past an unrecorded deadline the status comes from the answers: load those, once.
+    overdue_answers = Answer.objects.filter(round__closed_at=None, round__deadline__lte=now)
+    latest = {
+        r.text_id: r
+        for r in Round.objects.filter(text__in=[t.pk for t in page])
+        .order_by("number")
+        .prefetch_related(Prefetch("answers", queryset=overdue_answers))
+    }
     rows = [(t, selectors.current_status(t, latest.get(t.pk), now), latest.get(t.pk)) for t in page]
     return render(
         request,
@@ -409,9 +408,6 @@ def text(request: HttpRequest, key: str, number: int | None = None) -> HttpRespo
         "round_form": RoundForm(initial={"deadline": _default_deadline(found)}),
         "notice_hours": services.notice_hours(found.body),
         "next_steps": Round.NextStep.choices,
-        "principals_meetings": Meeting.objects.filter(
-            body=found.body, kind=Meeting.Kind.PRINCIPALS
-        ).order_by("-date_start")[:20],
         "decisions": list(found.decisions.select_related("meeting").prefetch_related("objections")),
         "resolutions": [c for c in Comment.Resolution.choices if c[0] != "open"],
     }
@@ -631,8 +627,6 @@ def text_round(request: HttpRequest, key: str, number: int) -> HttpResponse:
     state = selectors.grid(round_)
     asked_ids = {row.entity.pk for row in state.rows}
     mine = [row.entity for row in state.rows if can_answer_for(viewer, row.entity.pk)]
-    if not viewer.is_secretariat:
-        mine = [e for e in mine if e.pk in answers_for(viewer)]
     form = AnswerForm(request.POST or None, initial={"entity": mine[0].acronym if mine else None})
     fields: Any = form.fields
     fields["entity"].queryset = Entity.objects.filter(pk__in=[e.pk for e in mine])
@@ -676,8 +670,8 @@ def text_round(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "can_lead": can_lead_text(viewer, lead_ids),
             "is_latest": latest is not None and latest.pk == round_.pk,
             "next_steps": Round.NextStep.choices,
-            "principals_meetings": Meeting.objects.filter(
-                body=found.body, kind=Meeting.Kind.PRINCIPALS
+            "principals_meetings": governance.meetings(
+                viewer, found.body, kind=Meeting.Kind.PRINCIPALS
             ).order_by("-date_start")[:20],
             "viewer": viewer,
         },
