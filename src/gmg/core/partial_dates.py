@@ -125,3 +125,14 @@ def derive_span(
     if end:
         setattr(obj, end, span.end if span else None)
     return span
+
+
+def readable(text: str | None) -> str:
+    """Any stored date text for people: a partial date humanised ("November 2007"), a list
+    of dates ("2008, 2009") as it is, and a missing one as "not stated"."""
+    if text and "," in text:
+        return text
+    try:
+        return humanise(text)
+    except PartialDateError:
+        return text or "not stated"

@@ -7,6 +7,7 @@ read by screen readers; every chart also carries a ``<title>``, a ``<desc>`` and
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import re
@@ -56,6 +57,11 @@ class Chart:
     rows: list[list[str]] = field(default_factory=list)
     svg: str = ""
 
+    @property
+    def data_uri(self) -> str:
+        """The SVG as a standalone image (for the PDF, where it is laid out as a picture)."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+
 
 def _to_svg(figure: Figure, chart: Chart) -> str:
     buffer = io.StringIO()
@@ -69,6 +75,11 @@ def _to_svg(figure: Figure, chart: Chart) -> str:
     svg = svg.replace(
         "<svg ", f'<svg role="img" aria-labelledby="{title_id} {desc_id}" class="chart" ', 1
     )
+    # matplotlib numbers its ids from 1 in every figure: prefix them, so several charts on
+    # one page (or in one report) never share an id or point at each other's clip paths.
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{chart.key}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart.key}-\1)", svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{chart.key}-\1"', svg)
     opening_end = svg.index(">") + 1  # after the edits above, so the offset is right
     alt = (
         f'<title id="{title_id}">{_escape(chart.title)}</title>'
@@ -221,5 +232,114 @@ def chair_timeline_chart(body_name: str, terms: list[Term]) -> Chart:
         frameon=False,
         fontsize=7.5,
     )
+    chart.svg = _to_svg(figure, chart)
+    return chart
+
+
+# Qualitative colours for stacked series, in the order of the largest series first. Picked
+# from the colour-blind-safe Okabe-Ito palette, darkened where a neighbour needs contrast.
+SERIES = ("#00558c", "#b35c00", "#2a8a6e", "#b8336a", "#6a4c93", "#7a6a00", "#4d7ea8", "#8796a5")
+
+
+def outputs_per_year_chart(
+    body_name: str, counts: dict[tuple[str, int], int], *, highlight: int | None = None
+) -> Chart:
+    """Outputs per year, stacked by type. ``counts`` maps (type label, year) to a count;
+    types beyond the seven largest are drawn together as "other types"."""
+    years = sorted({year for _, year in counts})
+    totals: dict[str, int] = {}
+    for (label, _), n in counts.items():
+        totals[label] = totals.get(label, 0) + n
+    ranked = sorted(totals, key=lambda label: (-totals[label], label))
+    shown, rest = ranked[: len(SERIES) - 1], ranked[len(SERIES) - 1 :]
+    series = [*shown, *(["other types"] if rest else [])]
+    chart = Chart(
+        key="outputs-per-year",
+        title=f"Outputs of the {body_name} per year, by type",
+        description="",
+        columns=["Year", *series, "All"],
+    )
+    if not years:
+        chart.description = "No dated outputs are recorded."
+        return chart
+
+    def count(label: str, year: int) -> int:
+        labels = rest if label == "other types" else [label]
+        return sum(counts.get((name, year), 0) for name in labels)
+
+    for year in years:
+        row = [count(label, year) for label in series]
+        chart.rows.append([str(year), *map(str, row), str(sum(row))])
+    busiest = max(years, key=lambda y: sum(count(label, y) for label in series))
+    chart.description = (
+        f"{sum(totals.values())} dated outputs from {years[0]} to {years[-1]}; the busiest year "
+        f"was {busiest} with {sum(count(label, busiest) for label in series)}. Each output is "
+        "counted once, in the year of its earliest stated date."
+    )
+    figure = Figure(figsize=(7.5, 3.4), layout="constrained")
+    axes = figure.add_subplot()
+    bottoms = [0] * len(years)
+    for colour, label in zip(SERIES, series, strict=False):
+        heights = [count(label, y) for y in years]
+        axes.bar(years, heights, bottom=bottoms, color=colour, label=label, width=0.75)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    if highlight in years:
+        axes.axvspan(highlight - 0.5, highlight + 0.5, color=SOFT, alpha=0.35, zorder=0)
+    axes.set_xticks(years, [str(y) for y in years], rotation=45, fontsize=7)
+    axes.set_ylabel("outputs")
+    axes.grid(axis="y", color="#e3e8ee")
+    axes.set_axisbelow(True)
+    axes.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
+    chart.svg = _to_svg(figure, chart)
+    return chart
+
+
+def led_matrix_chart(
+    body_name: str, entities: list[str], columns: list[str], counts: dict[tuple[str, str], int]
+) -> Chart:
+    """Entities (rows) against kinds of output (columns): how many each entity led or co-led.
+    Every count is written in its cell, so the colour is never the only carrier."""
+    chart = Chart(
+        key="led-matrix",
+        title=f"Outputs of the {body_name} led or co-led by each entity",
+        description="",
+        columns=["Entity", *columns, "All"],
+    )
+    rows = [e for e in entities if any(counts.get((e, c), 0) for c in columns)]
+    for entity in rows:
+        cells = [counts.get((entity, c), 0) for c in columns]
+        chart.rows.append([entity, *(str(n) if n else "" for n in cells), str(sum(cells))])
+    if not rows:
+        chart.description = "No output records a leading entity."
+        return chart
+    most = max(rows, key=lambda e: (sum(counts.get((e, c), 0) for c in columns), e))
+    chart.description = (
+        f"{len(rows)} entities are recorded as leading or co-leading outputs; {most} led the "
+        f"most ({sum(counts.get((most, c), 0) for c in columns)}). Outputs that record no lead "
+        "entity are not counted."
+    )
+    values = [[counts.get((e, c), 0) for c in columns] for e in rows]
+    peak = max(max(row) for row in values) or 1
+    figure = Figure(figsize=(7.5, 0.8 + 0.24 * len(rows)), layout="constrained")
+    axes = figure.add_subplot()
+    axes.imshow(values, cmap="Blues", vmin=0, vmax=peak * 1.25, aspect="auto")
+    for y, row in enumerate(values):
+        for x, n in enumerate(row):
+            if n:
+                dark = n / (peak * 1.25) > 0.5
+                axes.text(
+                    x,
+                    y,
+                    str(n),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else INK,
+                )
+    axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=7)
+    axes.set_yticks(range(len(rows)), rows, fontsize=7)
+    axes.tick_params(length=0)
+    for side in ("left", "bottom"):
+        axes.spines[side].set_visible(False)
     chart.svg = _to_svg(figure, chart)
     return chart
