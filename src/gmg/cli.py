@@ -37,13 +37,15 @@ def _migrate(verbosity: int = 0) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from gmg.record.bundle import DEFAULT_BUNDLE, BundleError, read_bundle
+    from gmg.record.bundle import DEFAULT_BUNDLE, BundleError
     from gmg.record.loader import load_bundle
+    from gmg.record.opendata import read_record
 
     _migrate()
     path = Path(args.bundle) if args.bundle else DEFAULT_BUNDLE
     try:
-        report = load_bundle(read_bundle(path), by=_cli_actor(), replace=args.replace)
+        # A bundle file (YAML/JSON), or a data package: zip, directory, datapackage.json.
+        report = load_bundle(read_record(path), by=_cli_actor(), replace=args.replace)
     except BundleError as exc:
         print(f"gmg load: {path}: nothing was loaded.", file=sys.stderr)
         for problem in exc.problems:
@@ -75,20 +77,24 @@ def load_default_if_empty() -> bool:
 def cmd_export(args: argparse.Namespace) -> int:
     import yaml
 
-    from gmg.accounts.models import AuditEntry
-    from gmg.core.viewer import ANONYMOUS
-    from gmg.record.exporter import csv_tables, export_bundle, write_csv_dir
+    from gmg.record import opendata
 
-    last_load = AuditEntry.objects.filter(action="record.load").first()
-    version = str((last_load.after or {}).get("version", "")) if last_load else ""
-    bundle = export_bundle(ANONYMOUS, version=version)
+    bundle = opendata.public_bundle()  # what an anonymous visitor may see
     out = Path(args.out) if args.out else None
-    if args.format == "csv":
+    if args.format == "zip":
+        data = opendata.zip_bytes(bundle)
         if out is None:
-            sys.stdout.write(csv_tables(bundle)["outputs"])
+            sys.stdout.buffer.write(data)
             return 0
-        written = write_csv_dir(bundle, out)
-        print(f"wrote {len(written)} CSV files to {out}")
+        out.write_bytes(data)
+        print(f"wrote {out} ({len(data)} bytes, {len(opendata.TABLES)} tables)")
+        return 0
+    if args.format == "csv" or (args.format == "json" and out and out.suffix != ".json"):
+        if out is None:
+            sys.stdout.write(opendata.csv_tables(bundle)["outputs"])
+            return 0
+        written = opendata.write_package(bundle, out, args.format)
+        print(f"wrote a data package to {out} ({len(written)} files)")
         return 0
     if args.format == "yaml":
         text = yaml.safe_dump(bundle, allow_unicode=True, sort_keys=False, width=110)
@@ -239,6 +245,41 @@ def cmd_tick(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the final or an annual report, as HTML or PDF, generated from the record."""
+    import time
+
+    from gmg.reports.content import ReportError
+    from gmg.reports.produce import ReportRequest, produce
+
+    started = time.perf_counter()
+    try:
+        request = ReportRequest(
+            kind=args.kind, body=args.body, year=args.year, members_variant=args.members
+        )
+        content = produce(request, args.format, base_url=args.base_url or "")
+    except ReportError as exc:
+        print(f"gmg report: {exc}", file=sys.stderr)
+        return 2
+    if args.out in (None, "-"):
+        sys.stdout.buffer.write(content)
+        return 0
+    out = Path(args.out)
+    if out.is_dir():
+        out = out / f"{request.file_name}.{args.format}"
+    out.write_bytes(content)
+    pages = ""
+    if args.format == "pdf":
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        pages = f", {len(PdfReader(BytesIO(content)).pages)} pages"
+    seconds = time.perf_counter() - started
+    print(f"wrote {out} ({len(content) // 1024} KiB{pages}, {seconds:.1f} s)")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -260,13 +301,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     load = sub.add_parser("load", help="load a record bundle (default: the shipped GMG record)")
-    load.add_argument("bundle", nargs="?", help="path to a .yaml or .json bundle")
+    load.add_argument(
+        "bundle",
+        nargs="?",
+        help="a .yaml or .json bundle, or a data package: .zip, directory or datapackage.json",
+    )
     load.add_argument("--replace", action="store_true", help="replace the existing record")
     load.set_defaults(func=cmd_load)
 
     export = sub.add_parser("export", help="export the public record")
-    export.add_argument("--format", choices=["json", "yaml", "csv"], default="json")
-    export.add_argument("--out", help="file (json, yaml) or directory (csv); default stdout")
+    export.add_argument("--format", choices=["json", "yaml", "csv", "zip"], default="json")
+    export.add_argument(
+        "--out",
+        help="a file (yaml; json ending in .json; zip) or a directory for a data package "
+        "(csv; json); default stdout",
+    )
     export.set_defaults(func=cmd_export)
 
     check = sub.add_parser("check", help="validate the record; list source conflicts and errors")
@@ -298,6 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
         "tick", help="close rounds whose deadline passed and send the clearance mail due"
     )
     tick.set_defaults(func=cmd_tick)
+
+    report = sub.add_parser("report", help="write the final or an annual report (HTML or PDF)")
+    report.add_argument("kind", choices=["final", "annual"])
+    report.add_argument("--body", default="gmg", help="the body's key (default: gmg)")
+    report.add_argument("--year", type=int, help="the year of an annual report")
+    report.add_argument("--format", choices=["html", "pdf"], default="pdf")
+    report.add_argument("--out", help="a file or a directory; default: stdout")
+    report.add_argument(
+        "--members",
+        action="store_true",
+        help="the members-only variant, with internal items (for the secretariat)",
+    )
+    report.add_argument("--base-url", help="the site's address, to link items to their pages")
+    report.set_defaults(func=cmd_report)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

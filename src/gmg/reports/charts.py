@@ -312,32 +312,31 @@ def led_matrix_chart(
     if not rows:
         chart.description = "No output records a leading entity."
         return chart
-    most = max(rows, key=lambda e: (sum(counts.get((e, c), 0) for c in columns), e))
+    totals = {e: sum(counts.get((e, c), 0) for c in columns) for e in rows}
+    top = max(totals.values())
+    leaders = [e for e in rows if totals[e] == top]
     chart.description = (
-        f"{len(rows)} entities are recorded as leading or co-leading outputs; {most} led the "
-        f"most ({sum(counts.get((most, c), 0) for c in columns)}). Outputs that record no lead "
-        "entity are not counted."
+        f"{len(rows)} entities are recorded as leading or co-leading outputs; the most led by "
+        f"one entity is {top} ({', '.join(leaders)}). Outputs that record no lead entity are "
+        "not counted."
     )
     values = [[counts.get((e, c), 0) for c in columns] for e in rows]
-    peak = max(max(row) for row in values) or 1
-    figure = Figure(figsize=(7.5, 0.8 + 0.24 * len(rows)), layout="constrained")
+    # The scale tops out well above the largest count, so every filled cell stays a light
+    # or mid tone that dark ink reads on.
+    peak = max(max(row) for row in values)
+    figure = Figure(figsize=(7.5, 0.9 + 0.2 * len(rows)), layout="constrained")
     axes = figure.add_subplot()
-    axes.imshow(values, cmap="Blues", vmin=0, vmax=peak * 1.25, aspect="auto")
+    # Cells are drawn as shapes (a mesh), not an image, so the chart stays vector in the PDF.
+    axes.pcolormesh(values, cmap="Blues", vmin=0, vmax=peak * 2.2, edgecolors="white", linewidth=1)
+    axes.set_ylim(len(rows), 0)
     for y, row in enumerate(values):
         for x, n in enumerate(row):
             if n:
-                dark = n / (peak * 1.25) > 0.5
-                axes.text(
-                    x,
-                    y,
-                    str(n),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if dark else INK,
-                )
-    axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=7)
-    axes.set_yticks(range(len(rows)), rows, fontsize=7)
+                axes.text(x + 0.5, y + 0.5, str(n), ha="center", va="center", fontsize=7, color=INK)
+    axes.set_xticks(
+        [x + 0.5 for x in range(len(columns))], columns, rotation=30, ha="right", fontsize=7
+    )
+    axes.set_yticks([y + 0.5 for y in range(len(rows))], rows, fontsize=7)
     axes.tick_params(length=0)
     for side in ("left", "bottom"):
         axes.spines[side].set_visible(False)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from gmg.site import members_area as views
-from gmg.site import texts
+from gmg.site import reports, texts
 
 app_name = "members_area"
 urlpatterns = [
@@ -45,4 +45,17 @@ urlpatterns += [
     path("texts/<slug:key>/publication/", texts.publish, name="publish_text"),
     path("texts/<slug:key>/withdrawal/", texts.withdraw, name="withdraw_text"),
     path("meetings/<slug:key>/text-decisions/", texts.decide, name="decide_text"),
+]
+
+# The members-only variants of the reports, and their forewords (secretariat).
+urlpatterns += [
+    path("reports/", reports.area_reports, name="reports"),
+    path("reports/<slug:body>/final/", reports.area_final_report, name="final_report"),
+    path("reports/<slug:body>/final.pdf", reports.area_final_report_pdf, name="final_report_pdf"),
+    path("reports/<slug:body>/<int:year>/", reports.area_annual_report, name="annual_report"),
+    path(
+        "reports/<slug:body>/<int:year>.pdf",
+        reports.area_annual_report_pdf,
+        name="annual_report_pdf",
+    ),
 ]
