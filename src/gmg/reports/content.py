@@ -476,11 +476,11 @@ def _process_sections(
                         [_output_item(o, sources) for o in group],
                     )
                 )
-        dated = [o for o in tagged if o.date_start and o.date_end]
-        if dated:
-            first = min(o.date_start for o in dated)
-            last = max(o.date_end for o in dated)
-            during = [m for m in principals if first <= m.date_start <= last]
+        starts = [o.date_start for o in tagged if o.date_start]
+        ends = [o.date_end for o in tagged if o.date_end]
+        if starts and ends:
+            first, last = min(starts), max(ends)
+            during = [m for m in principals if m.date_start and first <= m.date_start <= last]
             if during:
                 refs = list(map(_ref, during))
                 section.subsections.append(
@@ -789,7 +789,7 @@ def report_years(viewer: Viewer, body: Body) -> list[int]:
     last = (body.ended_end or timezone.now().date()).year
     if first is None:
         dated = outputs_visible_to(viewer).filter(body=body, date_start__isnull=False)
-        starts = list(dated.values_list("date_start", flat=True))
+        starts = [d for d in dated.values_list("date_start", flat=True) if d is not None]
         if not starts:
             return []
         first = min(starts).year
@@ -809,7 +809,7 @@ def annual_report(
     all_outputs = list(_visible_outputs(viewer, body))
     outputs = [o for o in all_outputs if o.date_start and o.date_start.year == year]
     terms = [t for t in _terms(body) if t.start_date <= end and t.end_date >= start]
-    chapters = []
+    chapters = [_foreword(body, f"annual-{year}")]
 
     chairs = Chapter(
         "chairs", f"Chair{'s' if len(terms) != 1 else ''} and theme{'s' if len(terms) != 1 else ''}"
@@ -841,7 +841,7 @@ def annual_report(
                     refs=[_ref(m)],
                     sources=sources.of(_ref(m)),
                 )
-                for m in joined.select_related("entity")
+                for m in joined.select_related("entity").order_by("joined_start", "entity__acronym")
             ]
             + [
                 Item(
@@ -849,7 +849,7 @@ def annual_report(
                     refs=[_ref(m)],
                     sources=sources.of(_ref(m)),
                 )
-                for m in left.select_related("entity")
+                for m in left.select_related("entity").order_by("left_start", "entity__acronym")
             ]
             or [Item(text=f"No member joined or left in {year}.")],
         )
@@ -974,7 +974,10 @@ def _adopted(
             )
         elif record is not None and record.decision is not None:
             cleared += 1
-            item.text += f". Adopted by the Principals at {record.decision.meeting.title}."
+            meeting = getattr(record.decision, "meeting", None)
+            item.text += (
+                f". Adopted by the Principals at {meeting.title if meeting else NOT_STATED}."
+            )
         else:
             item.text += ". Clearance figures: not recorded (adopted before the platform)."
         listed.items.append(item)
