@@ -718,22 +718,13 @@ def _transition(viewer: Viewer, body: Body, sources: _Sources) -> Chapter:
 
 
 def _about(
-    body: Body,
-    outputs: list[Output],
-    terms: list[ChairTerm],
-    groups: list[WorkingGroup],
-    members_variant: bool,
-    extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    body: Body, members_variant: bool, figures: list[tuple[str, int]]
 ) -> list[tuple[str, str]]:
-    lineage_members = len(registry.lineage_admissions(body))
+    """The "About this report" box: which variant, and the counts the report was built from."""
     return [
         ("Body", body.name),
         ("Variant", "members only: includes internal items" if members_variant else "public"),
-        ("Member entities (with predecessors)", str(lineage_members)),
-        ("Chair terms", str(len(terms))),
-        ("Working groups and task forces", str(len(groups))),
-        ("Outputs", str(len(outputs))),
-        *extra,
+        *((what, str(n)) for what, n in figures),
     ]
 
 
@@ -773,7 +764,16 @@ def final_report(viewer: Viewer, body_key: str, *, members_variant: bool = False
             _transition(viewer, body, sources),
             annex,
         ],
-        about=_about(body, outputs, terms, groups, members_variant),
+        about=_about(
+            body,
+            members_variant,
+            [
+                ("Member entities (with predecessors)", len(registry.lineage_admissions(body))),
+                ("Chair terms", len(terms)),
+                ("Working groups and task forces", len(groups)),
+                ("Outputs", len(outputs)),
+            ],
+        ),
         documents=sources.documents,
         data_version=data_version(),
         generated_at=timezone.now(),
@@ -925,11 +925,15 @@ def annual_report(
         subtitle=f"The year {year} as the record holds it",
         members_variant=members_variant,
         chapters=chapters,
-        about=_about(body, outputs, terms, [], members_variant)[:2]
-        + [
-            ("Chair terms in the year", str(len(terms))),
-            ("Outputs dated in the year", str(len(outputs))),
-        ],
+        about=_about(
+            body,
+            members_variant,
+            [
+                (f"Members at the end of {year}", len(at_end)),
+                ("Chair terms in the year", len(terms)),
+                ("Outputs dated in the year", len(outputs)),
+            ],
+        ),
         documents=sources.documents,
         data_version=data_version(),
         generated_at=timezone.now(),
