@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -64,6 +65,19 @@ def fresh_page_cache(settings):
     caches["pages"].clear()
     local_pages.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def data_dirs(tmp_path_factory):
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(autouse=True)
+def fresh_derived_files(settings, data_dirs):
+    """Each test keeps the files derived from the record (gmg.core.derived_files: the
+    open-data zip, report PDFs) in a data directory of its own, never in ./data: they are
+    keyed by the newest audit entry's id, which a rolled-back test may hand out again."""
+    settings.DATA_DIR = data_dirs / uuid.uuid4().hex
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.write_bytes(data)
         print(f"wrote {out} ({len(data)} bytes, {len(opendata.TABLES)} tables)")
         return 0
-    if args.format == "csv" or (args.format == "json" and out and out.suffix != ".json"):
+    if args.format == "csv" or (args.format == "json" and out and out.suffix.lower() != ".json"):
         if out is None:
             sys.stdout.write(opendata.csv_tables(bundle)["outputs"])
             return 0

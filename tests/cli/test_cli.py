@@ -84,7 +84,9 @@ def test_load_check_export_round(tmp_path):
     assert "153 Output" in reloaded.stdout
     csv_dir = tmp_path / "csv"
     run_gmg(tmp_path, "export", "--format", "csv", "--out", str(csv_dir))
-    assert (csv_dir / "outputs.csv").read_text(encoding="utf-8").count("\n") > 153
+    # A data package: descriptor, README and one CSV file per table under data/.
+    assert (csv_dir / "datapackage.json").is_file() and (csv_dir / "README.md").is_file()
+    assert (csv_dir / "data" / "outputs.csv").read_text(encoding="utf-8").count("\n") > 153
 
 
 def test_load_reports_a_bad_bundle_and_keeps_the_record(tmp_path):

@@ -129,7 +129,29 @@ SITE = [
     page("/outputs/", EVERYONE),
     page("/outputs/feed.atom", EVERYONE),
     page("/outputs/pub-2017-data-handbook/", EVERYONE, route="/outputs/<slug:key>/"),
+    page(
+        "/outputs/pub-2017-data-handbook/cite.json",
+        EVERYONE,
+        route="/outputs/<slug:key>/cite.json",
+    ),
+    page(
+        "/outputs/pub-2017-data-handbook/cite.bib",
+        EVERYONE,
+        route="/outputs/<slug:key>/cite.bib",
+    ),
+    page(
+        "/outputs/pub-2017-data-handbook/cite.ris",
+        EVERYONE,
+        route="/outputs/<slug:key>/cite.ris",
+    ),
     page("/events/", EVERYONE),
+    page("/data/", EVERYONE),
+    page("/data/gmg-record.zip", EVERYONE),
+    page("/reports/", EVERYONE),
+    page("/reports/gmg/final/", EVERYONE, route="/reports/<slug:body>/final/"),
+    page("/reports/gmg/final.pdf", EVERYONE, route="/reports/<slug:body>/final.pdf"),
+    page("/reports/gmg/2016/", EVERYONE, route="/reports/<slug:body>/<int:year>/"),
+    page("/reports/gmg/2016.pdf", EVERYONE, route="/reports/<slug:body>/<int:year>.pdf"),
     page("/sitemap.xml", EVERYONE),
     page("/sitemap-pages.xml", EVERYONE, route="/sitemap-<section>.xml"),
     page("/robots.txt", EVERYONE),
@@ -412,6 +434,34 @@ MEMBERS_AREA = [
         shown_in_page=True,
         label="a referred text",
     ),
+    # Reports: the members-only variants and the forewords are the secretariat's.
+    page("/members-area/reports/", SECRETARIAT),
+    form(
+        "/members-area/reports/",
+        SECRETARIAT,
+        route="/members-area/reports/",
+        data={"body": "gmg", "report": "final", "text": "A foreword from the matrix."},
+    ),
+    page(
+        "/members-area/reports/gmg/final/",
+        SECRETARIAT,
+        route="/members-area/reports/<slug:body>/final/",
+    ),
+    page(
+        "/members-area/reports/gmg/final.pdf",
+        SECRETARIAT,
+        route="/members-area/reports/<slug:body>/final.pdf",
+    ),
+    page(
+        "/members-area/reports/gmg/2016/",
+        SECRETARIAT,
+        route="/members-area/reports/<slug:body>/<int:year>/",
+    ),
+    page(
+        "/members-area/reports/gmg/2016.pdf",
+        SECRETARIAT,
+        route="/members-area/reports/<slug:body>/<int:year>.pdf",
+    ),
 ]
 
 API_PAGES = [
@@ -582,6 +632,12 @@ API = [
         },
     ),
     api("GET", "/api/outputs/pub-2017-data-handbook", EVERYONE, route="/api/outputs/{key}"),
+    api(
+        "GET",
+        "/api/outputs/pub-2017-data-handbook/citation?format=bibtex",
+        EVERYONE,
+        route="/api/outputs/{key}/citation",
+    ),
     api(
         "PATCH",
         "/api/outputs/{spare_output}",

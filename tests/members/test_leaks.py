@@ -729,7 +729,7 @@ def cli_export(tmp_path: Path) -> str:
     cmd_export(argparse.Namespace(format="json", out=str(out.with_suffix(".json"))))
     cmd_export(argparse.Namespace(format="csv", out=str(out)))
     texts = [out.with_suffix(".json").read_text(encoding="utf-8")]
-    texts += [p.read_text(encoding="utf-8") for p in sorted(out.glob("*.csv"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(out.rglob("*.csv"))]
     return "\n".join(texts)
 
 

@@ -44,8 +44,9 @@ def test_members_only_outputs_stay_out_of_the_public_export():
 
 
 def test_csv_has_one_table_per_record_type():
+    """The CSV tables are the open-data package's (see test_opendata.py): one per table."""
     tables = csv_tables(export_bundle(ANONYMOUS))
     assert set(tables) >= {"bodies", "entities", "memberships", "chair_terms", "outputs"}
     header, *rows = tables["memberships"].strip().splitlines()
-    assert header.startswith("body,entity,joined")
+    assert header.startswith("id,body,entity,joined")
     assert len(rows) == 28

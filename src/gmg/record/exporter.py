@@ -1,15 +1,13 @@
-"""Exporting the record: the bundle format (JSON/YAML) and one CSV per table.
+"""Exporting the record: the bundle format (JSON/YAML).
 
 ``export_bundle`` writes what ``load_bundle`` reads, so export then load gives back the
-same record. Only what ``viewer`` may see is exported.
+same record. Only what ``viewer`` may see is exported. ``gmg.record.opendata`` turns the
+bundle into an open-data package (one normalised table per file).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -280,61 +278,8 @@ def export_bundle(viewer: Viewer, *, version: str = "") -> dict[str, Any]:
     return data
 
 
-def _flat(value: Any) -> str:
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    if isinstance(value, dict):
-        if "value" in value:
-            return str(value["value"])
-        if "entity" in value and "role" in value:
-            return f"{value['entity']} ({value['role']})"
-        return str(value.get("name") or value.get("url") or value)
-    return "" if value is None else str(value)
-
-
-TABLES = [
-    "bodies",
-    "entities",
-    "memberships",
-    "chair_terms",
-    "working_groups",
-    "processes",
-    "themes",
-    "outputs",
-    "meetings",
-    "facts",
-    "documents",
-]
-
-
 def csv_tables(bundle: dict[str, Any]) -> dict[str, str]:
-    """One CSV text per table; list fields joined with '; ', sources counted."""
-    tables = {}
-    for name in TABLES:
-        rows = bundle.get(name) or []
-        columns: list[str] = []
-        for row in rows:
-            for key in row:
-                if key not in columns and key != "sources":
-                    columns.append(key)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([*columns, "sources"])
-        for row in rows:
-            sources = row.get("sources") or []
-            writer.writerow(
-                [_flat(row.get(c)) for c in columns]
-                + [" | ".join(f"{s['doc']} § {s['heading']}: {s['quote']}" for s in sources)]
-            )
-        tables[name] = buffer.getvalue()
-    return tables
+    """One CSV text per table of the open-data package (``gmg.record.opendata``)."""
+    from gmg.record.opendata import csv_tables as package_tables
 
-
-def write_csv_dir(bundle: dict[str, Any], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in csv_tables(bundle).items():
-        path = out / f"{name}.csv"
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return package_tables(bundle)

@@ -12,6 +12,7 @@ anonymous viewer, the members' variant for the secretariat.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -88,9 +89,13 @@ class Report:
     chapters: list[Chapter]
     about: list[tuple[str, str]]  # "About this report": (what, figure)
     documents: list[str]  # the sources footnotes refer to, numbered from 1
-    data_version: str
     generated_at: dt.datetime
     year: int | None = None
+    data_version: str = ""  # computed from the content (see ``data_version``)
+
+    def __post_init__(self) -> None:
+        if not self.data_version:
+            self.data_version = data_version(self.chapters, self.about)
 
     @property
     def annex(self) -> list[Section]:
@@ -108,13 +113,34 @@ def find_body(key: str) -> Body:
     return body
 
 
-def data_version() -> str:
-    """The loaded bundle's version and the newest write: the same text means the same data."""
+def data_version(chapters: list[Chapter], about: list[tuple[str, str]]) -> str:
+    """The loaded bundle's version and a fingerprint of what the report says: the same text
+    means the same data. It is computed from the report itself, not from the audit log, so
+    a public report does not change (nor tell) when records it may not show are written."""
     loaded = AuditEntry.objects.filter(action="record.load").order_by("-id").first()
-    newest = AuditEntry.objects.order_by("-id").first()
     version = str((loaded.after or {}).get("version", "")) if loaded else ""
-    change = f"change {newest.pk}, {newest.at:%Y-%m-%d %H:%M} UTC" if newest else "no change"
-    return f"record {version or NOT_STATED} ({change})"
+    digest = hashlib.sha256()
+
+    def add(*texts: object) -> None:
+        for text in texts:
+            digest.update(str(text).encode())
+            digest.update(b"\x00")
+
+    def add_section(section: Section) -> None:
+        add(section.title, section.intro)
+        for item in section.items:
+            add(item.text, item.refs, item.sources, item.restricted)
+        for sub in section.subsections:
+            add_section(sub)
+
+    for chapter in chapters:
+        add(chapter.title, *chapter.paragraphs)
+        for chart in chapter.charts:
+            add(chart.title, chart.description, chart.rows)
+        for section in chapter.sections:
+            add_section(section)
+    add(about)
+    return f"record {version or NOT_STATED}, content {digest.hexdigest()[:12]}"
 
 
 class _Sources:
@@ -775,7 +801,6 @@ def final_report(viewer: Viewer, body_key: str, *, members_variant: bool = False
             ],
         ),
         documents=sources.documents,
-        data_version=data_version(),
         generated_at=timezone.now(),
     )
 
@@ -935,7 +960,6 @@ def annual_report(
             ],
         ),
         documents=sources.documents,
-        data_version=data_version(),
         generated_at=timezone.now(),
         year=year,
     )

@@ -8,7 +8,7 @@ from typing import Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 
@@ -31,7 +31,7 @@ from gmg.core.viewer import Viewer
 from gmg.core.visibility import Visibility, can_see
 from gmg.governance.models import Meeting
 from gmg.registry.models import Body
-from gmg.repository import selectors
+from gmg.repository import citations, selectors
 from gmg.repository.models import Document, Output, OutputType, Process, Role, Theme
 from gmg.repository.search import SearchQuery
 from gmg.repository.services import (
@@ -254,6 +254,82 @@ def output_detail_out(viewer: Viewer, output: Output) -> OutputDetail:
         related=[o.key for o in selectors.related_visible(viewer, output)],
         conflicts=claims_of(output),
         sources=sources_of(output),
+    )
+
+
+# -- citations ---------------------------------------------------------------------------------
+
+
+class CslName(Schema):
+    literal: str = Field(..., description="An institution's name, kept whole")
+
+
+class CslDate(Schema):
+    date_parts: list[list[int]] = Field(
+        ...,
+        alias="date-parts",
+        description="[[year]], [[year, month]] or [[year, month, day]], as precise as the "
+        "record; a range has two",
+    )
+
+
+class CslItem(Schema):
+    """A CSL-JSON item (Citation Style Language): what Zotero and citeproc read."""
+
+    id: str
+    type: Literal["book", "report", "speech", "article", "event", "document"]
+    title: str
+    author: list[CslName]
+    publisher: str
+    issued: CslDate | None = None
+    genre: str
+    event_title: str | None = Field(None, alias="event-title")
+    event_place: str | None = Field(None, alias="event-place")
+    abstract: str | None = None
+    URL: str
+    accessed: CslDate
+
+
+class CitationQuery(Schema):
+    format: Literal["csl-json", "bibtex", "ris"] = Field(
+        "csl-json",
+        description="csl-json (a JSON list of one CSL item), bibtex or ris (text files)",
+    )
+
+
+_TEXT = {"schema": {"type": "string"}}
+
+
+@router.get(
+    "/outputs/{key}/citation",
+    response={200: list[CslItem], 404: ErrorOut, 422: ErrorOut},
+    operation_id="get_output_citation",
+    by_alias=True,
+    exclude_none=True,
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The citation: JSON for csl-json, text for bibtex and ris",
+                "content": {
+                    "application/x-bibtex": _TEXT,
+                    "application/x-research-info-systems": _TEXT,
+                },
+            }
+        }
+    },
+)
+def output_citation(request: HttpRequest, key: str, query: Query[CitationQuery]):
+    """The output's citation, for reference managers: CSL-JSON, BibTeX or RIS, all made from
+    one CSL item. Dates are as precise as the record; the author is the body."""
+    output = selectors.output_detail(Viewer.from_request(request), key)
+    if output is None:
+        raise HttpError(404, f"no output {key!r}")
+    item = citations.csl_item(output, citations.output_url(request, output.key))
+    if query.format == "csl-json":
+        return [item]
+    return HttpResponse(
+        citations.render(item, query.format),
+        content_type=citations.FORMATS[query.format].media_type,
     )
 
 

@@ -24,6 +24,7 @@ from gmg.reports.content import ReportError, report_years
 from gmg.reports.models import Foreword
 from gmg.reports.produce import ReportRequest, produce
 from gmg.reports.services import MAX_FOREWORD, set_foreword
+from gmg.repository.selectors import outputs_visible_to
 from gmg.site.members_area import add_service_errors
 
 
@@ -101,19 +102,20 @@ def _check(wanted: ReportRequest) -> None:
         raise ReportError(f"The {body.name} has no year {wanted.year} in the record.")
 
 
-def _catalogue() -> list[dict]:
+def report_catalogue() -> list[dict]:
     """The reports there are: for each body with a record, its final and annual reports."""
     found = []
+    visible = outputs_visible_to(ANONYMOUS)
     for body in registry.bodies().order_by("founded_start", "key"):
-        years = report_years(ANONYMOUS, body)
-        if body.outputs.exists() or body.chair_terms.exists():
-            found.append({"body": body, "years": years})
+        # What the public may see decides, so hidden outputs never add a body to the list.
+        if visible.filter(body=body).exists() or body.chair_terms.exists():
+            found.append({"body": body, "years": report_years(ANONYMOUS, body)})
     return found
 
 
 @cache_public_page
 def reports(request: HttpRequest) -> HttpResponse:
-    return render(request, "site/reports.html", {"catalogue": _catalogue()})
+    return render(request, "site/reports.html", {"catalogue": report_catalogue()})
 
 
 @cache_public_page
@@ -161,7 +163,7 @@ def _foreword_choices(catalogue: list[dict]) -> list[tuple[str, str, str]]:
 
 @secretariat_required
 def area_reports(request: HttpRequest) -> HttpResponse:
-    catalogue = _catalogue()
+    catalogue = report_catalogue()
     choices = _foreword_choices(catalogue)
     default = (catalogue[0]["body"].key, "final") if catalogue else ("", "final")
     picked = request.GET.get("pick", "")

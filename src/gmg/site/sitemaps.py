@@ -20,6 +20,8 @@ class StaticPages(Sitemap):
             "site:working_groups",
             "site:outputs",
             "site:events",
+            "site:open_data",
+            "site:reports",
         ]
 
     def location(self, item):
@@ -55,9 +57,27 @@ class GroupPages(Sitemap):
         return reverse("site:working_group", args=[item.key])
 
 
+class ReportPages(Sitemap):
+    """The web pages of the reports (their PDFs are linked from them)."""
+
+    def items(self):
+        from gmg.site.reports import report_catalogue
+
+        found = []
+        for entry in report_catalogue():
+            found.append(("site:final_report", [entry["body"].key]))
+            found += [("site:annual_report", [entry["body"].key, y]) for y in entry["years"]]
+        return found
+
+    def location(self, item):
+        name, args = item
+        return reverse(name, args=args)
+
+
 SITEMAPS = {
     "pages": StaticPages,
     "outputs": OutputPages,
     "members": MemberPages,
     "groups": GroupPages,
+    "reports": ReportPages,
 }
