@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 import shutil
 import subprocess
 from pathlib import Path
@@ -122,6 +123,28 @@ def test_the_pdf_has_metadata_language_tags_and_bookmarks(final_pdf):
     assert catalog["/MarkInfo"]["/Marked"]
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
     assert "Annex" in titles and "Foreword" in titles
+    roles, alts = _structure(catalog["/StructTreeRoot"])
+    assert roles["/H1"] >= 7 and roles["/H2"] >= 11  # chapters; annex sections
+    assert roles["/Figure"] == 4  # the charts, each with its text alternative
+    assert len(alts) == 4 and all(alt.startswith(("Members", "Chairs", "Outputs")) for alt in alts)
+
+
+def _structure(root) -> tuple[Counter, list[str]]:
+    """The roles in a tagged PDF's structure tree, and the figures' alternative texts."""
+    roles: Counter = Counter()
+    alts: list[str] = []
+    stack = [root]
+    while stack:
+        node = stack.pop().get_object()
+        if not isinstance(node, dict):
+            continue
+        if "/S" in node:
+            roles[node["/S"]] += 1
+            if node["/S"] == "/Figure" and "/Alt" in node:
+                alts.append(str(node["/Alt"]))
+        kids = node.get("/K")
+        stack.extend(kids if isinstance(kids, list) else [kids] if kids is not None else [])
+    return roles, alts
 
 
 def test_the_contents_give_page_numbers_that_point_at_the_chapters(final_pdf):
