@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
@@ -50,3 +51,16 @@ def derived_file(name: str, suffix: str, build: Callable[[], bytes]) -> tuple[Pa
             if older != path:
                 older.unlink(missing_ok=True)
     return path, f'"{name}.{version}"'
+
+
+def open_derived(name: str, suffix: str, build: Callable[[], bytes]) -> tuple[BinaryIO, str]:
+    """``derived_file``, opened: the file as it is now and its ETag. A newer version may
+    replace the file between finding and opening it; then the newer one is taken."""
+    for _attempt in range(3):
+        path, etag = derived_file(name, suffix, build)
+        try:
+            return path.open("rb"), etag
+        except FileNotFoundError:
+            continue
+    path, etag = derived_file(name, suffix, build)
+    return path.open("rb"), etag

@@ -23,7 +23,7 @@ from django.shortcuts import render
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 
-from gmg.core.derived_files import derived_file
+from gmg.core.derived_files import open_derived
 from gmg.core.page_cache import cache_public_page
 from gmg.record import opendata
 
@@ -34,14 +34,7 @@ def _build() -> bytes:
 
 def open_package() -> tuple[BinaryIO, str]:
     """The zip of the public record as it is now, open, and its ETag; built if need be."""
-    for _attempt in range(3):
-        path, etag = derived_file(opendata.NAME, ".zip", _build)
-        try:
-            return path.open("rb"), etag
-        except FileNotFoundError:
-            continue  # a newer version replaced it in between: take that one
-    path, etag = derived_file(opendata.NAME, ".zip", _build)
-    return path.open("rb"), etag
+    return open_derived(opendata.NAME, ".zip", _build)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import parse_etags
 
 from gmg.accounts.decorators import secretariat_required
 from gmg.accounts.services import Actor
-from gmg.core.derived_files import derived_file
+from gmg.core.derived_files import open_derived
 from gmg.core.page_cache import cache_public_page
 from gmg.core.viewer import ANONYMOUS, Viewer
 from gmg.registry import selectors as registry
@@ -67,21 +68,24 @@ def _pdf(http: HttpRequest, wanted: ReportRequest) -> HttpResponse | FileRespons
     try:
         # Fail fast (a 404) on an unknown body or year, before anything is built.
         _check(wanted)
-        path, etag = derived_file(
+        file, etag = open_derived(
             f"{wanted.file_name}-{_slug(base_url)}",
             ".pdf",
             lambda: produce(wanted, "pdf", base_url=base_url, viewer=viewer),
         )
     except ReportError as exc:
         raise Http404(str(exc)) from exc
-    if http.headers.get("If-None-Match") == etag:
-        return HttpResponse(status=304)
-    response = FileResponse(
-        path.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"{wanted.file_name}.pdf",
-    )
+    response: HttpResponse | FileResponse
+    if etag in parse_etags(http.headers.get("If-None-Match", "")):
+        file.close()
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(
+            file,
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"{wanted.file_name}.pdf",
+        )
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache" if wanted.members_variant else "no-cache"
     return response
