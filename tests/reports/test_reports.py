@@ -300,7 +300,8 @@ def test_the_annual_report_names_the_chair_changes_outputs_and_statements(db):
     statements = report.chapters[-1]
     assert statements.title == "Statements adopted"
     assert "Clearance figures: not recorded" in statements.sections[0].items[0].text
-    assert 'id="outputs-per-year-title"' in text and 'id="led-matrix-title"' in text
+    for chart in ("membership", "chairs", "outputs-per-year", "led-matrix"):
+        assert f'id="{chart}-title"' in text
 
 
 def test_an_annual_report_outside_the_body_s_life_is_refused(db):

@@ -845,6 +845,7 @@ def annual_report(
         )
     if not terms:
         chairs.paragraphs.append(f"No chair term of {year} is recorded.")
+    chairs.charts.append(chair_chart(body, _terms(body)))  # the year among all the terms
     chapters.append(chairs)
 
     membership = Chapter("membership", "Membership")
