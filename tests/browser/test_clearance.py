@@ -13,6 +13,7 @@ import base64
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_problems, gmg_cli, keep_screenshot
 from tests.browser.test_members_area import csp_errors, invite_and_accept
@@ -89,10 +90,9 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     iom.get_by_label("Co-lead entities").select_option("UNICEF")
     iom.get_by_label("Text", exact=True).fill(DRAFT)
     iom.get_by_role("button", name="Save").click()
-    assert iom.get_by_text("is started, at version 1").is_visible()
+    expect(iom.get_by_text("is started, at version 1")).to_be_visible()
     key = iom.url.rstrip("/").rsplit("/", 1)[-1]
-    assert iom.get_by_text("IOM, UNICEF (co-lead)").is_visible()
-
+    expect(iom.get_by_text("IOM, UNICEF (co-lead)")).to_be_visible()
     # UNICEF comments on paragraph 2, substantively.
     unicef.goto(f"/members-area/texts/{key}/")
     paragraph = unicef.locator("#p-2")
@@ -100,8 +100,7 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     paragraph.get_by_label("Substantive").check()
     paragraph.get_by_label("Comment", exact=True).fill("Name children, whatever their status.")
     paragraph.get_by_role("button", name="Add the comment").click()
-    assert unicef.get_by_text("Your comment is recorded.").is_visible()
-
+    expect(unicef.get_by_text("Your comment is recorded.")).to_be_visible()
     # IOM accepts it and writes version 2; the comparison shows what changed.
     iom.goto(f"/members-area/texts/{key}/")
     comment = iom.locator("#p-2 .comment")
@@ -114,8 +113,8 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     )
     iom.get_by_label("What changed").fill("UNICEF's comment on paragraph 2")
     iom.get_by_role("button", name="Save").click()
-    assert iom.get_by_text("Version 2 is saved.").is_visible()
-    assert iom.locator("#p-2 .comment").get_by_text("carried over").is_visible()
+    expect(iom.get_by_text("Version 2 is saved.")).to_be_visible()
+    expect(iom.locator("#p-2 .comment").get_by_text("carried over")).to_be_visible()
     keep_screenshot(iom, "clearance-text")
     iom.get_by_role("link", name="Compare versions").click()
     assert "children first" in iom.locator("ins").first.inner_text()
@@ -124,14 +123,13 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     # Round 1: IOM circulates version 2 with the default deadline (72 hours and more).
     iom.goto(f"/members-area/texts/{key}/")
     iom.get_by_role("button", name="Open the round").click()
-    assert iom.get_by_text(re.compile(r"22 entities are asked")).is_visible()
-
+    expect(iom.get_by_text(re.compile(r"22 entities are asked"))).to_be_visible()
     # ILO objects; UNICEF clears.
     ilo.goto(f"/members-area/texts/{key}/rounds/1/")
     ilo.get_by_label("Object (breaks silence)").check()
     ilo.get_by_label("Reason").fill("Paragraph 3 pre-empts the Member States' negotiation.")
     ilo.get_by_role("button", name="Send the answer").click()
-    assert ilo.get_by_text("ILO's answer is recorded: Object (breaks silence).").is_visible()
+    expect(ilo.get_by_text("ILO's answer is recorded: Object (breaks silence).")).to_be_visible()
     unicef.goto(f"/members-area/texts/{key}/rounds/1/")
     unicef.get_by_label("Clear", exact=True).check()
     unicef.get_by_role("button", name="Send the answer").click()
@@ -145,7 +143,7 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     # The deadline passes: not adopted. IOM chooses to amend and circulate again.
     age_round(key, 1, 80)
     iom.goto(f"/members-area/texts/{key}/rounds/1/")
-    assert iom.get_by_text("not adopted, silence broken").is_visible()
+    expect(iom.get_by_text("not adopted, silence broken")).to_be_visible()
     iom.get_by_label("Amend it and circulate a new version").check()
     iom.get_by_role("button", name="Record the way on").click()
     iom.get_by_role("link", name="New version").click()
@@ -156,8 +154,7 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     )
     iom.get_by_role("button", name="Save").click()
     iom.get_by_role("button", name="Open the round").click()
-    assert iom.get_by_text(re.compile(r"Round 2 is open until")).is_visible()
-
+    expect(iom.get_by_text(re.compile(r"Round 2 is open until"))).to_be_visible()
     # Round 2: ILO clears this time; the rest stay silent.
     ilo.goto(f"/members-area/texts/{key}/rounds/2/")
     ilo.get_by_label("Clear", exact=True).check()
@@ -172,9 +169,9 @@ def test_a_joint_statement_from_first_draft_to_the_public_page(people, page):
     assert "/outputs/" in secretariat.url
     public_url = secretariat.url
     page.goto(public_url)
-    assert page.get_by_role("heading", name=TITLE).is_visible()
-    assert page.get_by_text("as they negotiate the Global Compact").is_visible()
-    assert page.get_by_text(re.compile(r"Cleared by: ILO")).is_visible()
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(page.get_by_text("as they negotiate the Global Compact")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Cleared by: ILO"))).to_be_visible()
     assert page.get_by_role("link", name="The clearance record").count() == 0
     keep_screenshot(page, "clearance-published")
     missing = page.goto(f"/members-area/texts/{key}/")

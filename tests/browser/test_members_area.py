@@ -11,6 +11,7 @@ import base64
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_problems, gmg_cli, keep_screenshot
 
@@ -67,7 +68,7 @@ def test_sign_in_see_a_members_only_document_sign_out_and_get_404(page, focal_po
     csp = csp_errors(page)
     sign_in(page, focal_point)
     assert page.url.endswith("/members-area/")
-    assert page.get_by_role("heading", name="Members' area").is_visible()
+    expect(page.get_by_role("heading", name="Members' area")).to_be_visible()
     keep_screenshot(page, "members-dashboard")
 
     page.get_by_role("link", name="Share a document").first.click()
@@ -77,7 +78,7 @@ def test_sign_in_see_a_members_only_document_sign_out_and_get_404(page, focal_po
     page.get_by_label("Body").select_option("gmg")
     page.get_by_label("Visibility").select_option("body")
     page.get_by_role("button", name="Share").click()
-    assert page.get_by_role("heading", name="Internal note on the 2018 handover").is_visible()
+    expect(page.get_by_role("heading", name="Internal note on the 2018 handover")).to_be_visible()
     assert "Members of the body" in page.content()
     document_url = page.url
     assert re.search(r"/members-area/documents/[0-9a-f-]{36}/$", document_url)
@@ -85,7 +86,7 @@ def test_sign_in_see_a_members_only_document_sign_out_and_get_404(page, focal_po
     assert axe_problems(page) == []
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You are signed out.").is_visible()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
     response = page.goto(document_url)
     assert response is not None and response.status == 404
     assert "Only GMG members may read this." not in page.content()
@@ -101,7 +102,7 @@ def test_a_bad_upload_is_a_form_error_and_keeps_what_was_typed(page, focal_point
     )
     page.get_by_label("Body").select_option("gmg")
     page.get_by_role("button", name="Share").click()
-    assert page.get_by_text("The file's content is not a .pdf file.").is_visible()
+    expect(page.get_by_text("The file's content is not a .pdf file.")).to_be_visible()
     assert page.get_by_label("Title").input_value() == "Not really a PDF"
     keep_screenshot(page, "members-upload-refused")
 
@@ -120,15 +121,14 @@ def test_secretariat_sets_up_totp_then_opens_the_back_office(page):
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.get_by_label("Six-digit code").fill(f"{TOTP(key).token():06d}")
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    assert page.get_by_text("Two-factor sign-in is on.").is_visible()
-
+    expect(page.get_by_text("Two-factor sign-in is on.")).to_be_visible()
     page.goto("/admin/")
-    assert page.get_by_role("heading", name="The record").is_visible()
+    expect(page.get_by_role("heading", name="The record")).to_be_visible()
     page.goto("/admin/registry/entity/?q=UNICEF")
-    assert page.get_by_role("link", name="UNICEF").first.is_visible()
+    expect(page.get_by_role("link", name="UNICEF").first).to_be_visible()
     keep_screenshot(page, "back-office-entities")
     page.goto("/members-area/audit/")
-    assert page.get_by_role("heading", name="Audit log").is_visible()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     assert "accounts.two_factor.enable" in page.content()
     keep_screenshot(page, "audit-log")
     assert axe_problems(page) == []
@@ -139,5 +139,5 @@ def test_secretariat_sets_up_totp_then_opens_the_back_office(page):
     assert page.url.endswith("/accounts/sign-in/code/")
     page.get_by_label("Six-digit code").fill("000000")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("That code is not right").is_visible()
+    expect(page.get_by_text("That code is not right")).to_be_visible()
     assert csp == []

@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_problems, keep_screenshot
 
@@ -79,7 +80,7 @@ def test_output_page_and_citation_copy(page):
     assert citation.startswith("Global Migration Group. (2017). Handbook")
     page.get_by_role("button", name="Copy citation").click()
     assert page.evaluate("navigator.clipboard.readText()") == citation
-    assert page.get_by_role("button", name="Copied").is_visible()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.locator("details.sources[open] blockquote").count() == 2
 
 
@@ -97,7 +98,7 @@ def test_charts_render_with_text_alternatives(page):
 def test_empty_result_and_bad_query(page):
     page.goto("/outputs/?q=qqqqzzzzxxxx")
     assert page.get_by_role("status").inner_text().startswith("0 outputs")
-    assert page.get_by_text("Nothing matches").is_visible()
+    expect(page.get_by_text("Nothing matches")).to_be_visible()
     response = page.goto("/outputs/?year=abc&type=poem")
     assert response.status == 400
     assert page.locator(".errorlist").count() >= 2
@@ -106,7 +107,7 @@ def test_empty_result_and_bad_query(page):
 
 def test_misspelt_query_is_corrected(page):
     page.goto("/outputs/?q=climat+chnage")
-    assert page.get_by_text("Showing results for").is_visible()
+    expect(page.get_by_text("Showing results for")).to_be_visible()
     assert int(page.get_by_role("status").inner_text().split()[0]) >= 1
 
 
@@ -123,7 +124,7 @@ def test_phone_viewport(browser, base_url):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px"
-        assert page.get_by_role("navigation", name="Main").is_visible()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
         keep_screenshot(page, name)
     context.close()
 
