@@ -216,6 +216,15 @@ def _output_item(output: Output, sources: _Sources) -> Item:
     )
 
 
+def _meeting_item(meeting: Meeting, sources: _Sources) -> Item:
+    return Item(
+        text=f"{meeting.title}, {_when(meeting.date)}",
+        refs=[_ref(meeting)],
+        sources=sources.of(_ref(meeting)),
+        restricted=meeting.visibility != "public",
+    )
+
+
 def _chair_label(term: ChairTerm) -> str:
     chairs = [f"{link.entity.name} ({link.entity.acronym})" for link in term.chair_links.all()]
     text = " and ".join(chairs)
@@ -729,15 +738,7 @@ def _transition(viewer: Viewer, body: Body, sources: _Sources) -> Chapter:
             Section(
                 "successor-meetings",
                 "First meetings",
-                [
-                    Item(
-                        text=f"{m.title}, {_when(m.date)}",
-                        refs=[_ref(m)],
-                        sources=sources.of(_ref(m)),
-                        restricted=m.visibility != "public",
-                    )
-                    for m in meetings
-                ],
+                [_meeting_item(m, sources) for m in meetings],
             )
         )
     return chapter
@@ -833,7 +834,8 @@ def annual_report(
     sources = _Sources()
     all_outputs = list(_visible_outputs(viewer, body))
     outputs = [o for o in all_outputs if o.date_start and o.date_start.year == year]
-    terms = [t for t in _terms(body) if t.start_date <= end and t.end_date >= start]
+    all_terms = _terms(body)
+    terms = [t for t in all_terms if t.start_date <= end and t.end_date >= start]
     chapters = [_foreword(body, f"annual-{year}")]
 
     chairs = Chapter(
@@ -845,7 +847,7 @@ def annual_report(
         )
     if not terms:
         chairs.paragraphs.append(f"No chair term of {year} is recorded.")
-    chairs.charts.append(chair_chart(body, _terms(body)))  # the year among all the terms
+    chairs.charts.append(chair_chart(body, all_terms))  # the year among all the terms
     chapters.append(chairs)
 
     membership = Chapter("membership", "Membership")
@@ -931,15 +933,7 @@ def annual_report(
             Section(
                 "meetings",
                 "Meetings",
-                [
-                    Item(
-                        text=f"{m.title}, {_when(m.date)}",
-                        refs=[_ref(m)],
-                        sources=sources.of(_ref(m)),
-                        restricted=m.visibility != "public",
-                    )
-                    for m in meetings
-                ],
+                [_meeting_item(m, sources) for m in meetings],
             )
         )
     chapters.append(events)

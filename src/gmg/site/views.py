@@ -19,7 +19,7 @@ from gmg.governance.models import ChairTermChair
 from gmg.governance.selectors import chair_terms
 from gmg.registry import selectors as registry
 from gmg.registry.models import Body
-from gmg.reports import charts
+from gmg.reports import content as report_charts
 from gmg.repository import selectors as repository
 from gmg.repository.models import OutputType, Process, Role, Theme
 from gmg.repository.search import SearchQuery
@@ -67,14 +67,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _membership_chart(body: Body) -> charts.Chart:
-    admissions = [
-        charts.Admission(entity=m.entity.acronym, joined=m.joined)
-        for m in registry.lineage_admissions(body)
-    ]
-    return charts.membership_chart(body.name, admissions, body.ended_end)
-
-
 @cache_public_page
 def members(request: HttpRequest) -> HttpResponse:
     body = _main_body(list(registry.bodies()))
@@ -84,7 +76,7 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "site/members.html",
-        {"body": body, "memberships": memberships, "chart": _membership_chart(body)},
+        {"body": body, "memberships": memberships, "chart": report_charts.membership_chart(body)},
     )
 
 
@@ -115,26 +107,6 @@ def member(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _chair_chart(body: Body, terms) -> charts.Chart:
-    from gmg.core.partial_dates import humanise
-
-    return charts.chair_timeline_chart(
-        body.name,
-        [
-            charts.Term(
-                start=t.start_date,
-                end=t.end_date,
-                chairs=[link.entity.acronym for link in t.chair_links.all()],
-                interim=t.interim,
-                theme=t.theme,
-                label=f"{humanise(t.start)} – {humanise(t.end)}",
-                coordinator=t.coordinator.acronym if t.coordinator else "",
-            )
-            for t in terms
-        ],
-    )
-
-
 @cache_public_page
 def governance(request: HttpRequest) -> HttpResponse:
     bodies = list(registry.bodies(with_sources=True))
@@ -143,7 +115,12 @@ def governance(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "site/governance.html",
-        {"body": body, "terms": terms, "bodies": bodies, "chart": _chair_chart(body, terms)},
+        {
+            "body": body,
+            "terms": terms,
+            "bodies": bodies,
+            "chart": report_charts.chair_chart(body, terms),
+        },
     )
 
 
